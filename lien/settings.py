@@ -20,6 +20,8 @@ SECRET_KEY = env_secret("SECRET_KEY", _DEV_SECRET if DEBUG else "")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 DATABASE_URL = env_secret("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+# Slug of the structure whose home page is the instance's front page (one-town instances).
+HOME_STRUCTURE = env_str("HOME_STRUCTURE")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 SECURE = env_bool("SECURE", not DEBUG)  # HTTPS-only cookies, HSTS, redirect
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
@@ -91,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "lien.site.context_processors.site",
             ],
+            "builtins": ["lien.core.templatetags.lien"],
         },
     },
 ]
@@ -129,6 +132,7 @@ AXES_VERBOSE = False
 
 OTP_TOTP_ISSUER = "Lien"
 
+FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 behaviour, silences the transition warning
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français")]
 LOCALE_PATHS = [BASE_DIR / "lien" / "locale"]

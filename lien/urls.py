@@ -1,6 +1,18 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.static import serve
+
+handler403 = "lien.site.views.permission_denied"
+handler404 = "lien.site.views.not_found"
+handler500 = "lien.site.views.server_error"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("compte/", include("lien.accounts.urls")),
+    path("equipe/<slug:structure_slug>/lieux/", include("lien.places.urls")),
+    path("equipe/<slug:structure_slug>/planning/", include("lien.schedule.urls")),
+    # Uploaded logos; a production reverse proxy serves /media/ itself (docs/DEPLOYMENT.md).
+    path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}, name="media"),
+    path("", include("lien.site.urls")),
 ]

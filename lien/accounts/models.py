@@ -1,5 +1,6 @@
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -57,6 +58,16 @@ class User(AbstractUser):
         return self.memberships.filter(role__in=PERSONAL_DATA_ROLES).exists()
 
 
+# First path segments the site uses itself; a structure's public pages live at /<slug>/.
+RESERVED_SLUGS = frozenset({"admin", "compte", "equipe", "donnees", "static", "media",
+                            "healthz", "api"})
+
+
+def validate_structure_slug(value: str) -> None:
+    if value in RESERVED_SLUGS:
+        raise ValidationError(_("Cet identifiant est réservé par le site : choisissez-en un autre."))
+
+
 class StructureKind(models.TextChoices):
     COMMUNE = "commune", _("Commune")
     INTERCOMMUNALITY = "intercommunalite", _("Intercommunalité")
@@ -67,7 +78,8 @@ class Structure(models.Model):
     """A town, an intercommunality or an association: the tenant that owns everything else."""
 
     name = models.CharField(_("nom"), max_length=200)
-    slug = models.SlugField(_("identifiant dans les adresses"), unique=True, max_length=60)
+    slug = models.SlugField(_("identifiant dans les adresses"), unique=True, max_length=60,
+                            validators=[validate_structure_slug])
     kind = models.CharField(_("type"), max_length=20, choices=StructureKind.choices)
     siret = models.CharField(_("SIRET"), max_length=14, unique=True,
                              validators=[validate_siret])

@@ -146,7 +146,8 @@ class Place(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["structure", "slug"], name="place_slug_unique"),
             models.CheckConstraint(condition=models.Q(postcode__regex=r"^[0-9]{5}$"),
-                                   name="place_postcode_5_digits"),
+                                   name="place_postcode_5_digits",
+                violation_error_message=_("Le code postal doit comporter 5 chiffres.")),
             models.CheckConstraint(
                 condition=models.Q(latitude__isnull=True) | models.Q(latitude__gte=-90,
                                                                       latitude__lte=90),
@@ -179,7 +180,8 @@ class OpeningRule(models.Model):
         ordering = ["weekday", "start"]
         constraints = [
             models.CheckConstraint(condition=models.Q(start__lt=models.F("end")),
-                                   name="opening_rule_start_before_end"),
+                                   name="opening_rule_start_before_end",
+                violation_error_message=_("L'heure de fin doit être après l'heure de début.")),
             models.CheckConstraint(condition=models.Q(weekday__lte=6),
                                    name="opening_rule_weekday_range"),
             models.CheckConstraint(condition=models.Q(weeks__in=["all", "odd", "even"]),
@@ -200,5 +202,6 @@ class Closure(models.Model):
         ordering = ["start_date"]
         constraints = [
             models.CheckConstraint(condition=models.Q(start_date__lte=models.F("end_date")),
-                                   name="closure_start_before_end"),
+                                   name="closure_start_before_end",
+                violation_error_message=_("La date de fin doit être le même jour ou après la date de début.")),
         ]

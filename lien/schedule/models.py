@@ -58,11 +58,13 @@ class Presence(models.Model):
         ordering = ["weekday", "start"]
         constraints = [
             models.CheckConstraint(condition=models.Q(start__lt=models.F("end")),
-                                   name="presence_start_before_end"),
+                                   name="presence_start_before_end",
+                violation_error_message=_("L'heure de fin doit être après l'heure de début.")),
             models.CheckConstraint(
                 condition=models.Q(valid_until__isnull=True)
                 | models.Q(valid_until__gte=models.F("valid_from")),
-                name="presence_valid_range"),
+                name="presence_valid_range",
+                violation_error_message=_("La date de fin doit être après la date de début.")),
             models.CheckConstraint(condition=models.Q(every_n_weeks__gte=1,
                                                       every_n_weeks__lte=8),
                                    name="presence_every_n_weeks_range"),
@@ -72,7 +74,8 @@ class Presence(models.Model):
             models.CheckConstraint(
                 condition=(models.Q(mode="public_office", place__isnull=False)
                            | (~models.Q(mode="public_office") & models.Q(place__isnull=True))),
-                name="presence_place_iff_on_site"),
+                name="presence_place_iff_on_site",
+                violation_error_message=_("Une présence sur place doit avoir un lieu ; une présence à distance n'en a pas.")),
         ]
         indexes = [models.Index(fields=["structure", "advisor"])]
 

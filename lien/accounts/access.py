@@ -1,0 +1,48 @@
+"""Who may reach which staff page.
+
+Every staff URL starts with the structure's slug. `staff_view` resolves it through the
+signed-in user's memberships: a structure the user does not belong to is a 404, exactly like
+an object of another structure, so nothing leaks about what exists elsewhere.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+
+from lien.accounts.models import Membership, Role
+
+ALL_ROLES = (Role.COORDINATOR, Role.ADVISOR, Role.RECEPTION)
+
+
+def staff_view(*roles: str) -> Callable:
+    """Decorate a view taking `structure_slug`; sets request.membership and request.structure.
+
+    Members of the structure whose role is not in `roles` get 403 (they know it exists).
+    """
+    allowed = roles or ALL_ROLES
+
+    def decorator(view: Callable) -> Callable:
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, structure_slug: str, *args, **kwargs) -> HttpResponse:
+            membership = (
+                Membership.objects.for_user(request.user)
+                .select_related("structure")
+                .filter(structure__slug=structure_slug)
+                .first()
+            )
+            if membership is None:
+                raise Http404
+            if membership.role not in allowed:
+                raise PermissionDenied
+            request.membership = membership
+            request.structure = membership.structure
+            return view(request, *args, **kwargs)
+
+        wrapper.staff_roles = tuple(allowed)  # read by the permission matrix test
+        return wrapper
+
+    return decorator

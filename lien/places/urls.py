@@ -1,0 +1,16 @@
+from django.urls import path
+
+from lien.places import views
+
+app_name = "places"
+urlpatterns = [
+    path("", views.place_list, name="list"),
+    path("nouveau/", views.place_create, name="create"),
+    path("importer/", views.place_import, name="import"),
+    path("<int:pk>/modifier/", views.place_edit, name="edit"),
+    path("<int:pk>/supprimer/", views.place_delete, name="delete"),
+    path("<int:pk>/horaires/", views.place_hours, name="hours"),
+    path("<int:pk>/fermetures/", views.closure_add, name="closure_add"),
+    path("<int:pk>/fermetures/<int:closure_pk>/supprimer/", views.closure_delete,
+         name="closure_delete"),
+]

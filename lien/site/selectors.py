@@ -1,0 +1,92 @@
+"""Reads for the public site: only published places, grouped the way residents read them."""
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import timezone
+
+from lien.accounts.models import Structure, User
+from lien.places.models import Place
+from lien.schedule.models import PresenceMode
+from lien.schedule.occurrences import Occurrence
+from lien.schedule.selectors import next_occurrences, occurrences_between
+
+
+@dataclass
+class Visit:
+    """An occurrence with what a resident needs to read it."""
+
+    occurrence: Occurrence
+    place: Place | None
+    mode_label: str
+    advisor_name: str
+    day_label: str
+
+    @property
+    def start(self) -> dt.datetime:
+        return self.occurrence.start
+
+    @property
+    def end(self) -> dt.datetime:
+        return self.occurrence.end
+
+
+def local_today() -> dt.date:
+    return timezone.localdate()
+
+
+def _day_label(day: dt.date, today: dt.date) -> str:
+    from django.utils.formats import date_format
+    from django.utils.translation import gettext as _
+
+    if day == today:
+        return _("Aujourd’hui")
+    if day == today + dt.timedelta(days=1):
+        return _("Demain")
+    return date_format(day, "l j F").capitalize()
+
+
+def visits(structure: Structure, occurrences: list[Occurrence]) -> list[Visit]:
+    places = Place.objects.published().of_structure(structure).in_bulk(
+        {o.place_id for o in occurrences if o.place_id}
+    )
+    advisors = User.objects.in_bulk({o.advisor_id for o in occurrences})
+    today = local_today()
+    modes = dict(PresenceMode.choices)
+    return [
+        Visit(
+            occurrence=o,
+            place=places.get(o.place_id),
+            mode_label=str(modes.get(o.mode, "")),
+            advisor_name=advisors[o.advisor_id].first_name if o.advisor_id in advisors else "",
+            day_label=_day_label(o.day, today),
+        )
+        for o in occurrences
+        if o.place_id is None or o.place_id in places
+    ]
+
+
+def upcoming_visits(structure: Structure, limit: int = 5) -> list[Visit]:
+    return visits(structure, next_occurrences(structure, timezone.now(), limit=limit))
+
+
+def week_days(structure: Structure, monday: dt.date) -> list[tuple[dt.date, str, list[Visit]]]:
+    """The seven days of a week, each with its visits (possibly none)."""
+    sunday = monday + dt.timedelta(days=6)
+    found = visits(structure, occurrences_between(structure, monday, sunday,
+                                                  published_places_only=True))
+    today = local_today()
+    return [
+        (day, _day_label(day, today), [v for v in found if v.occurrence.day == day])
+        for day in (monday + dt.timedelta(days=i) for i in range(7))
+    ]
+
+
+def place_visits(structure: Structure, place: Place, weeks: int = 4) -> list[Visit]:
+    today = local_today()
+    found = occurrences_between(structure, today, today + dt.timedelta(weeks=weeks),
+                                place_id=place.pk)
+    now = timezone.now().astimezone(ZoneInfo(settings.TIME_ZONE))
+    return visits(structure, [o for o in found if o.end > now])

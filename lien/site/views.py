@@ -1,0 +1,164 @@
+import datetime as dt
+
+from django.conf import settings
+from django.db import connection
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET
+
+from lien.accounts.access import staff_view
+from lien.accounts.models import Membership, Structure
+from lien.places import opendata
+from lien.places.hours import describe_fr, describe_fr_lines
+from lien.places.models import Place
+from lien.places.services import weekly_rules
+from lien.site import selectors
+
+
+# --- Public site -------------------------------------------------------------------
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """The instance's front page: the town's home, or a chooser on a multi-town instance."""
+    slug = settings.HOME_STRUCTURE
+    structures = list(Structure.objects.all())
+    if slug or len(structures) == 1:
+        structure = (get_object_or_404(Structure, slug=slug) if slug else structures[0])
+        return structure_home(request, structure.slug)
+    return render(request, "site/choose_structure.html", {"structures": structures})
+
+
+def _structure(slug: str) -> Structure:
+    return get_object_or_404(Structure, slug=slug)
+
+
+@require_GET
+def structure_home(request: HttpRequest, structure_slug: str) -> HttpResponse:
+    structure = _structure(structure_slug)
+    return render(request, "site/home.html", {
+        "structure": structure,
+        "nav": "home",
+        "upcoming": selectors.upcoming_visits(structure),
+    })
+
+
+@require_GET
+def week(request: HttpRequest, structure_slug: str) -> HttpResponse:
+    """Où trouver le conseiller cette semaine ? Any week via ?semaine=YYYY-MM-DD."""
+    structure = _structure(structure_slug)
+    today = selectors.local_today()
+    try:
+        chosen = dt.date.fromisoformat(request.GET.get("semaine", ""))
+    except ValueError:
+        chosen = today
+    monday = chosen - dt.timedelta(days=chosen.weekday())
+    return render(request, "site/week.html", {
+        "structure": structure,
+        "nav": "week",
+        "monday": monday,
+        "sunday": monday + dt.timedelta(days=6),
+        "is_current": monday <= today <= monday + dt.timedelta(days=6),
+        "days": selectors.week_days(structure, monday),
+        "previous": monday - dt.timedelta(weeks=1),
+        "next": monday + dt.timedelta(weeks=1),
+    })
+
+
+@require_GET
+def places(request: HttpRequest, structure_slug: str) -> HttpResponse:
+    structure = _structure(structure_slug)
+    items = Place.objects.published().of_structure(structure).prefetch_related("opening_rules")
+    return render(request, "site/places.html", {
+        "structure": structure,
+        "nav": "places",
+        "places": [
+            (p, describe_fr(weekly_rules(p), p.closed_on_public_holidays)) for p in items
+        ],
+    })
+
+
+@require_GET
+def place_detail(request: HttpRequest, structure_slug: str, place_slug: str) -> HttpResponse:
+    structure = _structure(structure_slug)
+    place = get_object_or_404(Place.objects.published().of_structure(structure), slug=place_slug)
+    today = selectors.local_today()
+    return render(request, "site/place.html", {
+        "structure": structure,
+        "nav": "places",
+        "place": place,
+        "hours": describe_fr_lines(weekly_rules(place), place.closed_on_public_holidays),
+        "closures": place.closures.filter(end_date__gte=today),
+        "visits": selectors.place_visits(structure, place),
+    })
+
+
+@require_GET
+@cache_control(max_age=3600, public=True)
+def theme(request: HttpRequest, structure_slug: str) -> HttpResponse:
+    """The structure's colour as a stylesheet, so pages need no inline style (strict CSP)."""
+    structure = _structure(structure_slug)
+    css = f":root {{ --brand: {structure.colour}; }}\n"
+    return HttpResponse(css, content_type="text/css; charset=utf-8")
+
+
+@require_GET
+def opendata_csv(request: HttpRequest) -> HttpResponse:
+    places_qs = opendata.export_queryset()
+    response = HttpResponse(opendata.export_csv(places_qs), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="lieux-de-mediation-numerique.csv"'
+    return response
+
+
+@require_GET
+def opendata_json(request: HttpRequest) -> HttpResponse:
+    return JsonResponse(opendata.export_json(opendata.export_queryset()), safe=False,
+                        json_dumps_params={"ensure_ascii": False})
+
+
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    """For load balancers and monitoring: 200 when the database answers, 503 otherwise."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception:  # noqa: BLE001 - any database failure means unhealthy
+        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok", "time": timezone.now().isoformat()})
+
+
+# --- Staff shell ---------------------------------------------------------------------
+@login_required
+def staff_home(request: HttpRequest) -> HttpResponse:
+    """After sign-in: the member's structure, or the list when they work for several."""
+    memberships = list(Membership.objects.for_user(request.user).select_related("structure"))
+    if len(memberships) == 1:
+        return redirect("site:staff_dashboard", memberships[0].structure.slug)
+    return render(request, "site/staff_home.html", {"memberships": memberships})
+
+
+@staff_view()
+def staff_dashboard(request: HttpRequest) -> HttpResponse:
+    structure = request.structure
+    today = selectors.local_today()
+    monday = today - dt.timedelta(days=today.weekday())
+    return render(request, "site/staff_dashboard.html", {
+        "nav": "dashboard",
+        "days": selectors.week_days(structure, monday),
+        "place_count": Place.objects.of_structure(structure).count(),
+    })
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return render(request, "403.html", status=403)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return render(request, "500.html", status=500)
+

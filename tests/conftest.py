@@ -1,0 +1,99 @@
+"""Shared personas for Lien's tests.
+
+Structure A (a town) has a coordinator, an advisor and a reception agent; structure B has
+its own advisor, the outsider. Each has a place, a presence and a closure, so every URL
+can be tried by every persona against objects of both structures.
+"""
+
+import datetime as dt
+import os
+
+import pytest
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from lien.accounts.models import Membership, Role, Structure, User
+from lien.places.models import Closure, OpeningRule, Place
+from lien.schedule.models import Presence, PresenceException
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "false")
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def make_structure(slug: str, siret: str, **extra) -> Structure:
+    return Structure.objects.create(
+        name=extra.pop("name", slug.title()), slug=slug, kind="commune", siret=siret,
+        insee_code=extra.pop("insee_code", "77284"), contact_phone="+33164000000", **extra)
+
+
+def make_member(email: str, structure: Structure, role: str, first_name: str = "") -> User:
+    user = User.objects.create_user(email, PASSWORD, first_name=first_name or email.split("@")[0])
+    Membership.objects.create(user=user, structure=structure, role=role)
+    return user
+
+
+def make_place(structure: Structure, slug: str, **extra) -> Place:
+    place = Place.objects.create(
+        structure=structure, slug=slug, name=extra.pop("name", slug.replace("-", " ").title()),
+        kind=extra.pop("kind", "office"), address="1 rue de la Mairie", postcode="77000",
+        city="Ville", **extra)
+    OpeningRule.objects.create(place=place, weekday=3, start=dt.time(14), end=dt.time(17))
+    return place
+
+
+class Personas:
+    """Named people and their objects, built once per test."""
+
+    def __init__(self):
+        self.a = make_structure("ville-a", "21779990700019", name="Ville A")
+        self.b = make_structure("asso-b", "77890123100010", name="Association B")
+        self.coordinator = make_member("coordination@a.example", self.a, Role.COORDINATOR,
+                                       "Nadia")
+        self.advisor = make_member("conseiller@a.example", self.a, Role.ADVISOR, "Camille")
+        self.reception = make_member("accueil@a.example", self.a, Role.RECEPTION, "Sylvie")
+        self.outsider = make_member("conseiller@b.example", self.b, Role.ADVISOR, "Hugo")
+        self.place_a = make_place(self.a, "club-seniors", name="Club des seniors",
+                                  kind="seniors_club")
+        self.place_b = make_place(self.b, "local-b", name="Local B")
+        self.closure_a = Closure.objects.create(place=self.place_a, start_date=dt.date(2026, 12, 24),
+                                                end_date=dt.date(2026, 12, 31))
+        self.closure_b = Closure.objects.create(place=self.place_b, start_date=dt.date(2026, 12, 24),
+                                                end_date=dt.date(2026, 12, 31))
+        self.presence_a = Presence.objects.create(
+            structure=self.a, advisor=self.advisor, place=self.place_a, weekday=3,
+            start=dt.time(14), end=dt.time(17), valid_from=dt.date(2026, 9, 3))
+        self.presence_b = Presence.objects.create(
+            structure=self.b, advisor=self.outsider, place=self.place_b, weekday=2,
+            start=dt.time(10), end=dt.time(12), valid_from=dt.date(2026, 9, 2))
+        self.exception_a = PresenceException.objects.create(presence=self.presence_a,
+                                                            date=dt.date(2026, 12, 17))
+        self.exception_b = PresenceException.objects.create(presence=self.presence_b,
+                                                            date=dt.date(2026, 12, 16))
+
+
+@pytest.fixture
+def personas(db) -> Personas:
+    return Personas()
+
+
+def signed_in(user: User | None, *, verified: bool = True) -> Client:
+    """A client logged in as `user`, past the second factor when `verified`."""
+    client = Client()
+    if user is None:
+        return client
+    client.force_login(user)
+    if verified:
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
