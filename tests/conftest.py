@@ -29,8 +29,14 @@ def _fast_hashing(settings):
 
 def make_structure(slug: str, siret: str, **extra) -> Structure:
     return Structure.objects.create(
-        name=extra.pop("name", slug.title()), slug=slug, kind="commune", siret=siret,
-        insee_code=extra.pop("insee_code", "77284"), contact_phone="+33164000000", **extra)
+        name=extra.pop("name", slug.title()),
+        slug=slug,
+        kind="commune",
+        siret=siret,
+        insee_code=extra.pop("insee_code", "77284"),
+        contact_phone="+33164000000",
+        **extra,
+    )
 
 
 def make_member(email: str, structure: Structure, role: str, first_name: str = "") -> User:
@@ -41,9 +47,15 @@ def make_member(email: str, structure: Structure, role: str, first_name: str = "
 
 def make_place(structure: Structure, slug: str, **extra) -> Place:
     place = Place.objects.create(
-        structure=structure, slug=slug, name=extra.pop("name", slug.replace("-", " ").title()),
-        kind=extra.pop("kind", "office"), address="1 rue de la Mairie", postcode="77000",
-        city="Ville", **extra)
+        structure=structure,
+        slug=slug,
+        name=extra.pop("name", slug.replace("-", " ").title()),
+        kind=extra.pop("kind", "office"),
+        address="1 rue de la Mairie",
+        postcode="77000",
+        city="Ville",
+        **extra,
+    )
     OpeningRule.objects.create(place=place, weekday=3, start=dt.time(14), end=dt.time(17))
     return place
 
@@ -54,28 +66,44 @@ class Personas:
     def __init__(self):
         self.a = make_structure("ville-a", "21779990700019", name="Ville A")
         self.b = make_structure("asso-b", "77890123100010", name="Association B")
-        self.coordinator = make_member("coordination@a.example", self.a, Role.COORDINATOR,
-                                       "Nadia")
+        self.coordinator = make_member("coordination@a.example", self.a, Role.COORDINATOR, "Nadia")
         self.advisor = make_member("conseiller@a.example", self.a, Role.ADVISOR, "Camille")
         self.reception = make_member("accueil@a.example", self.a, Role.RECEPTION, "Sylvie")
         self.outsider = make_member("conseiller@b.example", self.b, Role.ADVISOR, "Hugo")
-        self.place_a = make_place(self.a, "club-seniors", name="Club des seniors",
-                                  kind="seniors_club")
+        self.place_a = make_place(
+            self.a, "club-seniors", name="Club des seniors", kind="seniors_club"
+        )
         self.place_b = make_place(self.b, "local-b", name="Local B")
-        self.closure_a = Closure.objects.create(place=self.place_a, start_date=dt.date(2026, 12, 24),
-                                                end_date=dt.date(2026, 12, 31))
-        self.closure_b = Closure.objects.create(place=self.place_b, start_date=dt.date(2026, 12, 24),
-                                                end_date=dt.date(2026, 12, 31))
+        self.closure_a = Closure.objects.create(
+            place=self.place_a, start_date=dt.date(2026, 12, 24), end_date=dt.date(2026, 12, 31)
+        )
+        self.closure_b = Closure.objects.create(
+            place=self.place_b, start_date=dt.date(2026, 12, 24), end_date=dt.date(2026, 12, 31)
+        )
         self.presence_a = Presence.objects.create(
-            structure=self.a, advisor=self.advisor, place=self.place_a, weekday=3,
-            start=dt.time(14), end=dt.time(17), valid_from=dt.date(2026, 9, 3))
+            structure=self.a,
+            advisor=self.advisor,
+            place=self.place_a,
+            weekday=3,
+            start=dt.time(14),
+            end=dt.time(17),
+            valid_from=dt.date(2026, 9, 3),
+        )
         self.presence_b = Presence.objects.create(
-            structure=self.b, advisor=self.outsider, place=self.place_b, weekday=2,
-            start=dt.time(10), end=dt.time(12), valid_from=dt.date(2026, 9, 2))
-        self.exception_a = PresenceException.objects.create(presence=self.presence_a,
-                                                            date=dt.date(2026, 12, 17))
-        self.exception_b = PresenceException.objects.create(presence=self.presence_b,
-                                                            date=dt.date(2026, 12, 16))
+            structure=self.b,
+            advisor=self.outsider,
+            place=self.place_b,
+            weekday=2,
+            start=dt.time(10),
+            end=dt.time(12),
+            valid_from=dt.date(2026, 9, 2),
+        )
+        self.exception_a = PresenceException.objects.create(
+            presence=self.presence_a, date=dt.date(2026, 12, 17)
+        )
+        self.exception_b = PresenceException.objects.create(
+            presence=self.presence_b, date=dt.date(2026, 12, 16)
+        )
 
 
 @pytest.fixture

@@ -16,25 +16,53 @@ PERSONAS = ("coordinator", "advisor", "reception", "outsider", "anonymous")
 # Public: everybody gets the page.
 PUBLIC = dict.fromkeys(PERSONAS, 200)
 # Staff page of structure A readable by all its roles; outsider 404, anonymous to login.
-ALL_STAFF = {"coordinator": 200, "advisor": 200, "reception": 200, "outsider": 404,
-             "anonymous": 302}
-COORD_ONLY = {"coordinator": 200, "advisor": 403, "reception": 403, "outsider": 404,
-              "anonymous": 302}
-EDITORS = {"coordinator": 200, "advisor": 200, "reception": 403, "outsider": 404,
-           "anonymous": 302}
-POST_ONLY_COORD = {"coordinator": 405, "advisor": 403, "reception": 403, "outsider": 404,
-                   "anonymous": 302}
-SIGNED_IN = {"coordinator": 200, "advisor": 200, "reception": 200, "outsider": 200,
-             "anonymous": 302}
+ALL_STAFF = {
+    "coordinator": 200,
+    "advisor": 200,
+    "reception": 200,
+    "outsider": 404,
+    "anonymous": 302,
+}
+COORD_ONLY = {
+    "coordinator": 200,
+    "advisor": 403,
+    "reception": 403,
+    "outsider": 404,
+    "anonymous": 302,
+}
+EDITORS = {"coordinator": 200, "advisor": 200, "reception": 403, "outsider": 404, "anonymous": 302}
+POST_ONLY_COORD = {
+    "coordinator": 405,
+    "advisor": 403,
+    "reception": 403,
+    "outsider": 404,
+    "anonymous": 302,
+}
+SIGNED_IN = {
+    "coordinator": 200,
+    "advisor": 200,
+    "reception": 200,
+    "outsider": 200,
+    "anonymous": 302,
+}
 # /equipe/: a member of one structure is sent to its dashboard.
-STAFF_HOME = {"coordinator": 302, "advisor": 302, "reception": 302, "outsider": 302,
-              "anonymous": 302}
+STAFF_HOME = {
+    "coordinator": 302,
+    "advisor": 302,
+    "reception": 302,
+    "outsider": 302,
+    "anonymous": 302,
+}
 # Pages about signing in: reachable by everybody (signed-in users are redirected).
-LOGIN = {"coordinator": 302, "advisor": 302, "reception": 302, "outsider": 302,
-         "anonymous": 200}
+LOGIN = {"coordinator": 302, "advisor": 302, "reception": 302, "outsider": 302, "anonymous": 200}
 LOGOUT = dict.fromkeys(PERSONAS, 405)  # POST only
-TWO_FACTOR = {"coordinator": 302, "advisor": 302, "reception": 302, "outsider": 302,
-              "anonymous": 302}  # verified users go on; anonymous to login
+TWO_FACTOR = {
+    "coordinator": 302,
+    "advisor": 302,
+    "reception": 302,
+    "outsider": 302,
+    "anonymous": 302,
+}  # verified users go on; anonymous to login
 RECOVERY = dict.fromkeys(PERSONAS, 302)  # codes are shown once, right after enrolment
 ADMIN = dict.fromkeys(PERSONAS, 302)  # none of these personas is an operator
 
@@ -108,8 +136,11 @@ MATRIX = {
     "media": None,  # uploaded files; tested separately below
 }
 # Staff pages whose object (or structure) can belong to B: everybody of A must get 404.
-OBJECT_SCOPED = [name for name in MATRIX if name.split(":")[0] in ("places", "schedule")
-                 or name == "site:staff_dashboard"]
+OBJECT_SCOPED = [
+    name
+    for name in MATRIX
+    if name.split(":")[0] in ("places", "schedule") or name == "site:staff_dashboard"
+]
 
 
 def _all_url_names() -> set[str]:
@@ -198,11 +229,15 @@ def test_advisor_cannot_edit_a_colleagues_presence(personas):
 
     colleague = type(personas.advisor).objects.create_user("autre@a.example", "x" * 16)
     Membership.objects.create(user=colleague, structure=personas.a, role="advisor")
-    theirs = Presence.objects.create(structure=personas.a, advisor=colleague,
-                                     place=personas.place_a, weekday=0,
-                                     start=personas.presence_a.start,
-                                     end=personas.presence_a.end,
-                                     valid_from=personas.presence_a.valid_from)
+    theirs = Presence.objects.create(
+        structure=personas.a,
+        advisor=colleague,
+        place=personas.place_a,
+        weekday=0,
+        start=personas.presence_a.start,
+        end=personas.presence_a.end,
+        valid_from=personas.presence_a.valid_from,
+    )
     url = f"/equipe/ville-a/planning/{theirs.pk}/modifier/"
     assert signed_in(personas.advisor).get(url).status_code == 404
     assert signed_in(personas.coordinator).get(url).status_code == 200

@@ -18,8 +18,9 @@ class OTPForm(forms.Form):
     code = forms.CharField(
         label=_("Code à 6 chiffres de votre application, ou un code de secours"),
         max_length=16,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
-                                      "autofocus": True}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
     )
 
     def clean_code(self) -> str:

@@ -59,13 +59,16 @@ class User(AbstractUser):
 
 
 # First path segments the site uses itself; a structure's public pages live at /<slug>/.
-RESERVED_SLUGS = frozenset({"admin", "compte", "equipe", "donnees", "static", "media",
-                            "healthz", "api"})
+RESERVED_SLUGS = frozenset(
+    {"admin", "compte", "equipe", "donnees", "static", "media", "healthz", "api"}
+)
 
 
 def validate_structure_slug(value: str) -> None:
     if value in RESERVED_SLUGS:
-        raise ValidationError(_("Cet identifiant est réservé par le site : choisissez-en un autre."))
+        raise ValidationError(
+            _("Cet identifiant est réservé par le site : choisissez-en un autre.")
+        )
 
 
 class StructureKind(models.TextChoices):
@@ -78,18 +81,24 @@ class Structure(models.Model):
     """A town, an intercommunality or an association: the tenant that owns everything else."""
 
     name = models.CharField(_("nom"), max_length=200)
-    slug = models.SlugField(_("identifiant dans les adresses"), unique=True, max_length=60,
-                            validators=[validate_structure_slug])
+    slug = models.SlugField(
+        _("identifiant dans les adresses"),
+        unique=True,
+        max_length=60,
+        validators=[validate_structure_slug],
+    )
     kind = models.CharField(_("type"), max_length=20, choices=StructureKind.choices)
-    siret = models.CharField(_("SIRET"), max_length=14, unique=True,
-                             validators=[validate_siret])
+    siret = models.CharField(_("SIRET"), max_length=14, unique=True, validators=[validate_siret])
     insee_code = models.CharField(_("code INSEE"), max_length=5, validators=[validate_insee_code])
     contact_email = models.EmailField(_("e-mail de contact"), blank=True)
-    contact_phone = models.CharField(_("téléphone de contact"), max_length=16, blank=True,
-                                     validators=[validate_phone_field])
+    contact_phone = models.CharField(
+        _("téléphone de contact"), max_length=16, blank=True, validators=[validate_phone_field]
+    )
     logo = models.ImageField(_("logo"), upload_to="logos/", blank=True)
     colour = models.CharField(
-        _("couleur des pages publiques"), max_length=7, default="#1d4f91",
+        _("couleur des pages publiques"),
+        max_length=7,
+        default="#1d4f91",
         validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Couleur au format #RRGGBB."))],
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -128,8 +137,7 @@ class Membership(models.Model):
     """A staff member's role in one structure. One person can work for several structures."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
-    structure = models.ForeignKey(Structure, on_delete=models.CASCADE,
-                                  related_name="memberships")
+    structure = models.ForeignKey(Structure, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("rôle"), max_length=20, choices=Role.choices)
 
     objects = MembershipQuerySet.as_manager()

@@ -69,10 +69,16 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             if used is not None:
                 otp_login(request, used)
                 return redirect(_safe_next(request))
-            form.add_error("code", _("Code incorrect ou expiré. Réessayez avec le code "
-                                     "affiché maintenant par votre application."))
-        return render(request, "accounts/two_factor_verify.html",
-                      {"form": form, "next": _safe_next(request)})
+            form.add_error(
+                "code",
+                _(
+                    "Code incorrect ou expiré. Réessayez avec le code "
+                    "affiché maintenant par votre application."
+                ),
+            )
+        return render(
+            request, "accounts/two_factor_verify.html", {"form": form, "next": _safe_next(request)}
+        )
 
     pending = services.totp_start_enrolment(user=user)
     if request.method == "POST" and form.is_valid():
@@ -81,15 +87,24 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             otp_login(request, pending)
             request.session[_RECOVERY_SESSION_KEY] = codes
             return redirect(f"{reverse('accounts:recovery_codes')}?next={_safe_next(request)}")
-        form.add_error("code", _("Ce code ne correspond pas. Vérifiez l'heure de votre "
-                                 "téléphone et saisissez le code affiché maintenant."))
+        form.add_error(
+            "code",
+            _(
+                "Ce code ne correspond pas. Vérifiez l'heure de votre "
+                "téléphone et saisissez le code affiché maintenant."
+            ),
+        )
     secret = base64.b32encode(pending.bin_key).decode()
-    return render(request, "accounts/two_factor_setup.html", {
-        "form": form,
-        "qr": _qr_data_uri(pending.config_url),
-        "secret": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
-        "next": _safe_next(request),
-    })
+    return render(
+        request,
+        "accounts/two_factor_setup.html",
+        {
+            "form": form,
+            "qr": _qr_data_uri(pending.config_url),
+            "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+            "next": _safe_next(request),
+        },
+    )
 
 
 @login_required
@@ -97,11 +112,17 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
     """Shows freshly generated recovery codes once, on a printable page."""
     codes = request.session.pop(_RECOVERY_SESSION_KEY, None)
     if not codes or not request.user.is_verified():
-        messages.info(request, _("Les codes de secours ne s'affichent qu'une fois. "
-                                 "Vous pouvez en générer de nouveaux."))
+        messages.info(
+            request,
+            _(
+                "Les codes de secours ne s'affichent qu'une fois. "
+                "Vous pouvez en générer de nouveaux."
+            ),
+        )
         return redirect("accounts:security")
-    return render(request, "accounts/recovery_codes.html",
-                  {"codes": codes, "next": _safe_next(request)})
+    return render(
+        request, "accounts/recovery_codes.html", {"codes": codes, "next": _safe_next(request)}
+    )
 
 
 @login_required
@@ -113,6 +134,10 @@ def security(request: HttpRequest) -> HttpResponse:
         codes = services.recovery_codes_regenerate(user=request.user)
         request.session[_RECOVERY_SESSION_KEY] = codes
         return redirect("accounts:recovery_codes")
-    return render(request, "accounts/security.html", {
-        "has_totp": services.totp_device(request.user) is not None,
-    })
+    return render(
+        request,
+        "accounts/security.html",
+        {
+            "has_totp": services.totp_device(request.user) is not None,
+        },
+    )

@@ -14,8 +14,18 @@ POSTCODE_RE = re.compile(r"^\d{5}$")
 # Same pattern as the national places standard: metropolitan, Corsica (2A/2B) and overseas.
 INSEE_RE = re.compile(r"^([013-9]\d|2[AB1-9])\d{3}$")
 # Phone prefixes the national places standard accepts.
-STANDARD_PHONE_PREFIXES = ("+33", "+590", "+594", "+262", "+596", "+269", "+687", "+689",
-                           "+508", "+681")
+STANDARD_PHONE_PREFIXES = (
+    "+33",
+    "+590",
+    "+594",
+    "+262",
+    "+596",
+    "+269",
+    "+687",
+    "+689",
+    "+508",
+    "+681",
+)
 
 
 def validate_siret(value: str) -> str:

@@ -61,8 +61,11 @@ def run_due_jobs(now: dt.datetime | None = None) -> list[str]:
     ran: list[str] = []
     for name, job in JOBS.items():
         with transaction.atomic():
-            task = (ScheduledTask.objects.select_for_update(skip_locked=True)
-                    .filter(name=name, next_run_at__lte=now).first())
+            task = (
+                ScheduledTask.objects.select_for_update(skip_locked=True)
+                .filter(name=name, next_run_at__lte=now)
+                .first()
+            )
             if task is None:
                 continue
             started = time.monotonic()
@@ -70,7 +73,7 @@ def run_due_jobs(now: dt.datetime | None = None) -> list[str]:
                 with transaction.atomic():
                     job.func()
                 task.last_error = ""
-            except Exception:  # noqa: BLE001 - a failing job must not stop the others
+            except Exception:
                 task.last_error = traceback.format_exc()[-4000:]
                 log.exception("job %s failed", name)
             task.last_run_at = now

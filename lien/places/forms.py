@@ -10,7 +10,9 @@ from lien.places.models import Closure, OpeningRule, Place, Weeks
 
 def _multi(values, label) -> forms.MultipleChoiceField:
     return forms.MultipleChoiceField(
-        label=label, required=False, choices=[(v, v) for v in values],
+        label=label,
+        required=False,
+        choices=[(v, v) for v in values],
         widget=forms.CheckboxSelectMultiple,
     )
 
@@ -28,12 +30,35 @@ class PlaceForm(forms.ModelForm):
     class Meta:
         model = Place
         fields = [
-            "name", "kind", "address", "address_complement", "postcode", "city", "insee_code",
-            "latitude", "longitude", "phone", "email", "website", "summary", "description",
-            "accessibility_notes", "acceslibre_url", "itinerant", "published",
-            "services", "publics", "specific_support", "fees", "access_modes",
-            "accompaniment_modes", "national_programmes", "training_labels", "other_labels",
-            "pivot", "typology",
+            "name",
+            "kind",
+            "address",
+            "address_complement",
+            "postcode",
+            "city",
+            "insee_code",
+            "latitude",
+            "longitude",
+            "phone",
+            "email",
+            "website",
+            "summary",
+            "description",
+            "accessibility_notes",
+            "acceslibre_url",
+            "itinerant",
+            "published",
+            "services",
+            "publics",
+            "specific_support",
+            "fees",
+            "access_modes",
+            "accompaniment_modes",
+            "national_programmes",
+            "training_labels",
+            "other_labels",
+            "pivot",
+            "typology",
         ]
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 3, "maxlength": 280}),
@@ -50,8 +75,10 @@ class OpeningRuleForm(forms.ModelForm):
     class Meta:
         model = OpeningRule
         fields = ["weekday", "start", "end", "weeks"]
-        widgets = {"start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
-                   "end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M")}
+        widgets = {
+            "start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
 
     def clean(self):
         data = super().clean()
@@ -64,8 +91,12 @@ class OpeningRuleForm(forms.ModelForm):
 class BaseOpeningRuleFormSet(forms.BaseInlineFormSet):
     def rules(self) -> list[WeeklyRule]:
         return [
-            WeeklyRule(f.cleaned_data["weekday"], f.cleaned_data["start"], f.cleaned_data["end"],
-                       f.cleaned_data.get("weeks") or Weeks.ALL)
+            WeeklyRule(
+                f.cleaned_data["weekday"],
+                f.cleaned_data["start"],
+                f.cleaned_data["end"],
+                f.cleaned_data.get("weeks") or Weeks.ALL,
+            )
             for f in self.forms
             if f.cleaned_data and not f.cleaned_data.get("DELETE")
         ]
@@ -80,29 +111,37 @@ class BaseOpeningRuleFormSet(forms.BaseInlineFormSet):
 
 
 OpeningRuleFormSet = forms.inlineformset_factory(
-    Place, OpeningRule, form=OpeningRuleForm, formset=BaseOpeningRuleFormSet,
-    extra=3, can_delete=True,
+    Place,
+    OpeningRule,
+    form=OpeningRuleForm,
+    formset=BaseOpeningRuleFormSet,
+    extra=3,
+    can_delete=True,
 )
 
 
 class HolidaysForm(forms.Form):
-    closed_on_public_holidays = forms.BooleanField(label=_("Fermé les jours fériés"),
-                                                   required=False)
+    closed_on_public_holidays = forms.BooleanField(
+        label=_("Fermé les jours fériés"), required=False
+    )
 
 
 class ClosureForm(forms.ModelForm):
     class Meta:
         model = Closure
         fields = ["start_date", "end_date", "reason"]
-        widgets = {"start_date": forms.DateInput(attrs={"type": "date"}),
-                   "end_date": forms.DateInput(attrs={"type": "date"})}
+        widgets = {
+            "start_date": forms.DateInput(attrs={"type": "date"}),
+            "end_date": forms.DateInput(attrs={"type": "date"}),
+        }
 
     def clean(self):
         data = super().clean()
         start, end = data.get("start_date"), data.get("end_date")
         if start and end and end < start:
-            raise ValidationError(_("La date de fin doit être le même jour ou après la date "
-                                    "de début."))
+            raise ValidationError(
+                _("La date de fin doit être le même jour ou après la date de début.")
+            )
         return data
 
 

@@ -86,16 +86,28 @@ class Place(models.Model):
     address_complement = models.CharField(_("complément d'adresse"), max_length=250, blank=True)
     postcode = models.CharField(_("code postal"), max_length=5, validators=[validate_postcode])
     city = models.CharField(_("commune"), max_length=120)
-    insee_code = models.CharField(_("code INSEE"), max_length=5, blank=True,
-                                  validators=[validate_insee_code])
-    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True,
-                                   blank=True,
-                                   validators=[MinValueValidator(-90), MaxValueValidator(90)])
-    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True,
-                                    blank=True,
-                                    validators=[MinValueValidator(-180), MaxValueValidator(180)])
-    phone = models.CharField(_("téléphone"), max_length=16, blank=True,
-                             validators=[validate_phone_field])
+    insee_code = models.CharField(
+        _("code INSEE"), max_length=5, blank=True, validators=[validate_insee_code]
+    )
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+    phone = models.CharField(
+        _("téléphone"), max_length=16, blank=True, validators=[validate_phone_field]
+    )
     email = models.EmailField(_("e-mail"), blank=True)
     website = models.URLField(_("site web"), blank=True)
     accessibility_notes = models.TextField(_("accessibilité"), blank=True)
@@ -103,36 +115,63 @@ class Place(models.Model):
     summary = models.CharField(_("présentation courte"), max_length=280, blank=True)
     description = models.TextField(_("présentation détaillée"), blank=True)
     # Fields of the national places standard v1.0.1, with its exact vocabularies.
-    pivot = models.CharField(_("SIRET ou RNA du lieu"), max_length=14, blank=True,
-                             help_text=_("Laissé vide : le SIRET de la structure est publié."))
-    typology = models.CharField(_("typologie (code national)"), max_length=20, blank=True)
-    services = models.JSONField(_("services"), default=list, blank=True,
-                                validators=[validate_services])
-    publics = models.JSONField(_("publics spécifiquement adressés"), default=list, blank=True,
-                               validators=[validate_publics])
-    specific_support = models.JSONField(_("prise en charge spécifique"), default=list,
-                                        blank=True, validators=[validate_specific_support])
-    fees = models.JSONField(_("frais à charge"), default=list, blank=True,
-                            validators=[validate_fees])
-    national_programmes = models.JSONField(_("dispositifs et programmes nationaux"),
-                                           default=list, blank=True,
-                                           validators=[validate_programmes])
-    training_labels = models.JSONField(_("formations et labels"), default=list, blank=True,
-                                       validators=[validate_training_labels])
-    other_labels = models.CharField(_("autres formations et labels"), max_length=250,
-                                    blank=True)
-    access_modes = models.JSONField(_("modalités d'accès"), default=list, blank=True,
-                                    validators=[validate_access_modes])
-    accompaniment_modes = models.JSONField(_("modalités d'accompagnement"), default=list,
-                                           blank=True,
-                                           validators=[validate_accompaniment_modes])
-    itinerant = models.BooleanField(_("itinérant"), default=False,
-                                    help_text=_("Le conseiller vient dans ce lieu à "
-                                                "certains moments seulement."))
+    pivot = models.CharField(
+        _("SIRET ou RNA du lieu"),
+        max_length=14,
+        blank=True,
+        help_text=_("Laissé vide : le SIRET de la structure est publié."),
+    )
+    typology = models.CharField(
+        _("typologie (codes nationaux, séparés par |)"), max_length=100, blank=True
+    )
+    services = models.JSONField(
+        _("services"), default=list, blank=True, validators=[validate_services]
+    )
+    publics = models.JSONField(
+        _("publics spécifiquement adressés"),
+        default=list,
+        blank=True,
+        validators=[validate_publics],
+    )
+    specific_support = models.JSONField(
+        _("prise en charge spécifique"),
+        default=list,
+        blank=True,
+        validators=[validate_specific_support],
+    )
+    fees = models.JSONField(
+        _("frais à charge"), default=list, blank=True, validators=[validate_fees]
+    )
+    national_programmes = models.JSONField(
+        _("dispositifs et programmes nationaux"),
+        default=list,
+        blank=True,
+        validators=[validate_programmes],
+    )
+    training_labels = models.JSONField(
+        _("formations et labels"), default=list, blank=True, validators=[validate_training_labels]
+    )
+    other_labels = models.CharField(_("autres formations et labels"), max_length=250, blank=True)
+    access_modes = models.JSONField(
+        _("modalités d'accès"), default=list, blank=True, validators=[validate_access_modes]
+    )
+    accompaniment_modes = models.JSONField(
+        _("modalités d'accompagnement"),
+        default=list,
+        blank=True,
+        validators=[validate_accompaniment_modes],
+    )
+    itinerant = models.BooleanField(
+        _("itinérant"),
+        default=False,
+        help_text=_("Le conseiller vient dans ce lieu à certains moments seulement."),
+    )
     closed_on_public_holidays = models.BooleanField(_("fermé les jours fériés"), default=True)
-    published = models.BooleanField(_("publié"), default=True,
-                                    help_text=_("Visible sur le site public et dans les "
-                                                "données ouvertes."))
+    published = models.BooleanField(
+        _("publié"),
+        default=True,
+        help_text=_("Visible sur le site public et dans les données ouvertes."),
+    )
     source = models.CharField(_("source"), max_length=120, blank=True)
     external_id = models.CharField(_("identifiant d'origine"), max_length=200, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -145,17 +184,21 @@ class Place(models.Model):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["structure", "slug"], name="place_slug_unique"),
-            models.CheckConstraint(condition=models.Q(postcode__regex=r"^[0-9]{5}$"),
-                                   name="place_postcode_5_digits",
-                violation_error_message=_("Le code postal doit comporter 5 chiffres.")),
             models.CheckConstraint(
-                condition=models.Q(latitude__isnull=True) | models.Q(latitude__gte=-90,
-                                                                      latitude__lte=90),
-                name="place_latitude_range"),
+                condition=models.Q(postcode__regex=r"^[0-9]{5}$"),
+                name="place_postcode_5_digits",
+                violation_error_message=_("Le code postal doit comporter 5 chiffres."),
+            ),
             models.CheckConstraint(
-                condition=models.Q(longitude__isnull=True) | models.Q(longitude__gte=-180,
-                                                                       longitude__lte=180),
-                name="place_longitude_range"),
+                condition=models.Q(latitude__isnull=True)
+                | models.Q(latitude__gte=-90, latitude__lte=90),
+                name="place_latitude_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(longitude__isnull=True)
+                | models.Q(longitude__gte=-180, longitude__lte=180),
+                name="place_longitude_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -167,26 +210,42 @@ class OpeningRule(models.Model):
 
     place = models.ForeignKey(Place, on_delete=models.CASCADE, related_name="opening_rules")
     weekday = models.PositiveSmallIntegerField(
-        _("jour"), validators=[MaxValueValidator(6)],
-        choices=[(0, _("lundi")), (1, _("mardi")), (2, _("mercredi")), (3, _("jeudi")),
-                 (4, _("vendredi")), (5, _("samedi")), (6, _("dimanche"))])
+        _("jour"),
+        validators=[MaxValueValidator(6)],
+        choices=[
+            (0, _("lundi")),
+            (1, _("mardi")),
+            (2, _("mercredi")),
+            (3, _("jeudi")),
+            (4, _("vendredi")),
+            (5, _("samedi")),
+            (6, _("dimanche")),
+        ],
+    )
     start = models.TimeField(_("de"))
     end = models.TimeField(_("à"))
-    weeks = models.CharField(_("semaines"), max_length=4, choices=Weeks.choices,
-                             default=Weeks.ALL)
+    weeks = models.CharField(_("semaines"), max_length=4, choices=Weeks.choices, default=Weeks.ALL)
 
     class Meta:
         verbose_name = _("horaire d'ouverture")
         ordering = ["weekday", "start"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(start__lt=models.F("end")),
-                                   name="opening_rule_start_before_end",
-                violation_error_message=_("L'heure de fin doit être après l'heure de début.")),
-            models.CheckConstraint(condition=models.Q(weekday__lte=6),
-                                   name="opening_rule_weekday_range"),
-            models.CheckConstraint(condition=models.Q(weeks__in=["all", "odd", "even"]),
-                                   name="opening_rule_weeks_valid"),
+            models.CheckConstraint(
+                condition=models.Q(start__lt=models.F("end")),
+                name="opening_rule_start_before_end",
+                violation_error_message=_("L'heure de fin doit être après l'heure de début."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(weekday__lte=6), name="opening_rule_weekday_range"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(weeks__in=["all", "odd", "even"]),
+                name="opening_rule_weeks_valid",
+            ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M} ({self.weeks})"
 
 
 class Closure(models.Model):
@@ -201,7 +260,14 @@ class Closure(models.Model):
         verbose_name = _("fermeture exceptionnelle")
         ordering = ["start_date"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(start_date__lte=models.F("end_date")),
-                                   name="closure_start_before_end",
-                violation_error_message=_("La date de fin doit être le même jour ou après la date de début.")),
+            models.CheckConstraint(
+                condition=models.Q(start_date__lte=models.F("end_date")),
+                name="closure_start_before_end",
+                violation_error_message=_(
+                    "La date de fin doit être le même jour ou après la date de début."
+                ),
+            ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.place} : {self.start_date} → {self.end_date}"

@@ -39,8 +39,9 @@ def place_delete(*, place: Place) -> None:
 
 
 @transaction.atomic
-def opening_rules_replace(*, place: Place, rules: Iterable[WeeklyRule],
-                          closed_on_public_holidays: bool) -> None:
+def opening_rules_replace(
+    *, place: Place, rules: Iterable[WeeklyRule], closed_on_public_holidays: bool
+) -> None:
     """Replace a place's weekly hours; refuses overlapping or inverted intervals."""
     rules = sorted(set(rules))
     problems = find_overlaps(rules)

@@ -11,6 +11,9 @@ urlpatterns = [
     path("<int:pk>/supprimer/", views.place_delete, name="delete"),
     path("<int:pk>/horaires/", views.place_hours, name="hours"),
     path("<int:pk>/fermetures/", views.closure_add, name="closure_add"),
-    path("<int:pk>/fermetures/<int:closure_pk>/supprimer/", views.closure_delete,
-         name="closure_delete"),
+    path(
+        "<int:pk>/fermetures/<int:closure_pk>/supprimer/",
+        views.closure_delete,
+        name="closure_delete",
+    ),
 ]

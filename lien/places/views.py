@@ -30,12 +30,18 @@ def _place(request: HttpRequest, pk: int) -> Place:
 @staff_view()
 def place_list(request: HttpRequest) -> HttpResponse:
     places = Place.objects.of_structure(request.structure).prefetch_related("opening_rules")
-    return render(request, "places/list.html", {
-        "nav": "places",
-        "can_edit": request.membership.role == COORDINATOR,
-        "places": [(p, describe_fr(services.weekly_rules(p), p.closed_on_public_holidays))
-                   for p in places],
-    })
+    return render(
+        request,
+        "places/list.html",
+        {
+            "nav": "places",
+            "can_edit": request.membership.role == COORDINATOR,
+            "places": [
+                (p, describe_fr(services.weekly_rules(p), p.closed_on_public_holidays))
+                for p in places
+            ],
+        },
+    )
 
 
 @staff_view(COORDINATOR)
@@ -47,8 +53,11 @@ def place_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, _("Lieu « %(name)s » créé. Indiquez maintenant ses "
-                                        "horaires.") % {"name": place.name})
+            messages.success(
+                request,
+                _("Lieu « %(name)s » créé. Indiquez maintenant ses horaires.")
+                % {"name": place.name},
+            )
             return redirect("places:hours", request.structure.slug, place.pk)
     return render(request, "places/form.html", {"nav": "places", "form": form, "place": None})
 
@@ -76,9 +85,15 @@ def place_delete(request: HttpRequest, pk: int) -> HttpResponse:
         services.place_delete(place=place)
         messages.success(request, _("Lieu « %(name)s » supprimé.") % {"name": name})
         return redirect("places:list", request.structure.slug)
-    return render(request, "places/confirm_delete.html", {
-        "nav": "places", "place": place, "presence_count": place.presences.count(),
-    })
+    return render(
+        request,
+        "places/confirm_delete.html",
+        {
+            "nav": "places",
+            "place": place,
+            "presence_count": place.presences.count(),
+        },
+    )
 
 
 @staff_view(COORDINATOR)
@@ -92,23 +107,37 @@ def place_hours(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and formset.is_valid() and holidays_form.is_valid():
         try:
             services.opening_rules_replace(
-                place=place, rules=formset.rules(),
+                place=place,
+                rules=formset.rules(),
                 closed_on_public_holidays=holidays_form.cleaned_data["closed_on_public_holidays"],
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
             place.refresh_from_db()
-            messages.success(request, _("Horaires enregistrés : %(hours)s.") % {
-                "hours": describe_fr(services.weekly_rules(place),
-                                     place.closed_on_public_holidays)})
+            messages.success(
+                request,
+                _("Horaires enregistrés : %(hours)s.")
+                % {
+                    "hours": describe_fr(
+                        services.weekly_rules(place), place.closed_on_public_holidays
+                    )
+                },
+            )
             return redirect("places:hours", request.structure.slug, place.pk)
-    return render(request, "places/hours.html", {
-        "nav": "places", "place": place, "formset": formset, "holidays_form": holidays_form,
-        "closure_form": ClosureForm(),
-        "closures": place.closures.all(),
-        "summary": describe_fr(services.weekly_rules(place), place.closed_on_public_holidays),
-    })
+    return render(
+        request,
+        "places/hours.html",
+        {
+            "nav": "places",
+            "place": place,
+            "formset": formset,
+            "holidays_form": holidays_form,
+            "closure_form": ClosureForm(),
+            "closures": place.closures.all(),
+            "summary": describe_fr(services.weekly_rules(place), place.closed_on_public_holidays),
+        },
+    )
 
 
 def _closures_response(request: HttpRequest, place: Place, form: ClosureForm) -> HttpResponse:
@@ -144,8 +173,11 @@ def closure_delete(request: HttpRequest, pk: int, closure_pk: int) -> HttpRespon
         services.closure_delete(closure=closure)
         messages.success(request, _("Fermeture supprimée."))
         return _closures_response(request, place, ClosureForm())
-    return render(request, "places/closure_confirm_delete.html",
-                  {"nav": "places", "place": place, "closure": closure})
+    return render(
+        request,
+        "places/closure_confirm_delete.html",
+        {"nav": "places", "place": place, "closure": closure},
+    )
 
 
 @staff_view(COORDINATOR)
@@ -156,12 +188,16 @@ def place_import(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         with transaction.atomic():
-            report = import_places(structure=request.structure, filename=upload.name,
-                                   content=upload.read(),
-                                   dry_run=bool(request.POST.get("dry_run")))
+            report = import_places(
+                structure=request.structure,
+                filename=upload.name,
+                content=upload.read(),
+                dry_run=bool(request.POST.get("dry_run")),
+            )
         if report.ok and not request.POST.get("dry_run"):
-            messages.success(request, _("Import terminé : %(created)d lieu(x) créé(s), "
-                                        "%(updated)d mis à jour.")
-                             % {"created": report.created, "updated": report.updated})
-    return render(request, "places/import.html", {"nav": "places", "form": form,
-                                                  "report": report})
+            messages.success(
+                request,
+                _("Import terminé : %(created)d lieu(x) créé(s), %(updated)d mis à jour.")
+                % {"created": report.created, "updated": report.updated},
+            )
+    return render(request, "places/import.html", {"nav": "places", "form": form, "report": report})

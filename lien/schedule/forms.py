@@ -9,8 +9,18 @@ from lien.schedule.models import Presence, PresenceException
 class PresenceForm(forms.ModelForm):
     class Meta:
         model = Presence
-        fields = ["advisor", "mode", "place", "weekday", "start", "end", "every_n_weeks",
-                  "valid_from", "valid_until", "note"]
+        fields = [
+            "advisor",
+            "mode",
+            "place",
+            "weekday",
+            "start",
+            "end",
+            "every_n_weeks",
+            "valid_from",
+            "valid_until",
+            "note",
+        ]
         widgets = {
             "start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
@@ -18,10 +28,14 @@ class PresenceForm(forms.ModelForm):
             "valid_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
         help_texts = {
-            "every_n_weeks": _("1 = chaque semaine, 2 = une semaine sur deux (à partir de la "
-                               "semaine de la date de début)."),
-            "valid_until": _("Laisser vide si la présence continue sans date de fin. Pour une "
-                             "présence ponctuelle, mettez la même date qu'au début."),
+            "every_n_weeks": _(
+                "1 = chaque semaine, 2 = une semaine sur deux (à partir de la "
+                "semaine de la date de début)."
+            ),
+            "valid_until": _(
+                "Laisser vide si la présence continue sans date de fin. Pour une "
+                "présence ponctuelle, mettez la même date qu'au début."
+            ),
         }
 
     def __init__(self, *args, structure, membership, **kwargs):
@@ -29,7 +43,8 @@ class PresenceForm(forms.ModelForm):
         self.fields["place"].queryset = Place.objects.of_structure(structure)
         advisors = User.objects.filter(
             memberships__structure=structure,
-            memberships__role__in=[Role.ADVISOR, Role.COORDINATOR], is_active=True,
+            memberships__role__in=[Role.ADVISOR, Role.COORDINATOR],
+            is_active=True,
         ).order_by("first_name", "last_name")
         if membership.role == Role.ADVISOR:
             advisors = advisors.filter(pk=membership.user_id)

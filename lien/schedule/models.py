@@ -6,8 +6,15 @@ from django.utils.translation import gettext_lazy as _
 from lien.accounts.models import Structure
 from lien.places.models import Place
 
-WEEKDAY_CHOICES = [(0, _("lundi")), (1, _("mardi")), (2, _("mercredi")), (3, _("jeudi")),
-                   (4, _("vendredi")), (5, _("samedi")), (6, _("dimanche"))]
+WEEKDAY_CHOICES = [
+    (0, _("lundi")),
+    (1, _("mardi")),
+    (2, _("mercredi")),
+    (3, _("jeudi")),
+    (4, _("vendredi")),
+    (5, _("samedi")),
+    (6, _("dimanche")),
+]
 
 
 class PresenceMode(models.TextChoices):
@@ -34,19 +41,33 @@ class Presence(models.Model):
     """
 
     structure = models.ForeignKey(Structure, on_delete=models.CASCADE, related_name="presences")
-    advisor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                                related_name="presences", verbose_name=_("conseiller·ère"))
-    mode = models.CharField(_("modalité"), max_length=20, choices=PresenceMode.choices,
-                            default=PresenceMode.ON_SITE)
-    place = models.ForeignKey(Place, on_delete=models.CASCADE, null=True, blank=True,
-                              related_name="presences", verbose_name=_("lieu"))
-    weekday = models.PositiveSmallIntegerField(_("jour"), choices=WEEKDAY_CHOICES,
-                                               validators=[MaxValueValidator(6)])
+    advisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="presences",
+        verbose_name=_("conseiller·ère"),
+    )
+    mode = models.CharField(
+        _("modalité"), max_length=20, choices=PresenceMode.choices, default=PresenceMode.ON_SITE
+    )
+    place = models.ForeignKey(
+        Place,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="presences",
+        verbose_name=_("lieu"),
+    )
+    weekday = models.PositiveSmallIntegerField(
+        _("jour"), choices=WEEKDAY_CHOICES, validators=[MaxValueValidator(6)]
+    )
     start = models.TimeField(_("de"))
     end = models.TimeField(_("à"))
     every_n_weeks = models.PositiveSmallIntegerField(
-        _("toutes les … semaines"), default=1,
-        validators=[MinValueValidator(1), MaxValueValidator(8)])
+        _("toutes les … semaines"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(8)],
+    )
     valid_from = models.DateField(_("à partir du"))
     valid_until = models.DateField(_("jusqu'au"), null=True, blank=True)
     note = models.CharField(_("précision pour le public"), max_length=200, blank=True)
@@ -57,31 +78,43 @@ class Presence(models.Model):
         verbose_name = _("présence")
         ordering = ["weekday", "start"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(start__lt=models.F("end")),
-                                   name="presence_start_before_end",
-                violation_error_message=_("L'heure de fin doit être après l'heure de début.")),
+            models.CheckConstraint(
+                condition=models.Q(start__lt=models.F("end")),
+                name="presence_start_before_end",
+                violation_error_message=_("L'heure de fin doit être après l'heure de début."),
+            ),
             models.CheckConstraint(
                 condition=models.Q(valid_until__isnull=True)
                 | models.Q(valid_until__gte=models.F("valid_from")),
                 name="presence_valid_range",
-                violation_error_message=_("La date de fin doit être après la date de début.")),
-            models.CheckConstraint(condition=models.Q(every_n_weeks__gte=1,
-                                                      every_n_weeks__lte=8),
-                                   name="presence_every_n_weeks_range"),
-            models.CheckConstraint(condition=models.Q(weekday__lte=6),
-                                   name="presence_weekday_range"),
+                violation_error_message=_("La date de fin doit être après la date de début."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(every_n_weeks__gte=1, every_n_weeks__lte=8),
+                name="presence_every_n_weeks_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(weekday__lte=6), name="presence_weekday_range"
+            ),
             # On site means at a place; remote modes have no place.
             models.CheckConstraint(
-                condition=(models.Q(mode="public_office", place__isnull=False)
-                           | (~models.Q(mode="public_office") & models.Q(place__isnull=True))),
+                condition=(
+                    models.Q(mode="public_office", place__isnull=False)
+                    | (~models.Q(mode="public_office") & models.Q(place__isnull=True))
+                ),
                 name="presence_place_iff_on_site",
-                violation_error_message=_("Une présence sur place doit avoir un lieu ; une présence à distance n'en a pas.")),
+                violation_error_message=_(
+                    "Une présence sur place doit avoir un lieu ; "
+                    "une présence à distance n'en a pas."
+                ),
+            ),
         ]
         indexes = [models.Index(fields=["structure", "advisor"])]
 
     def __str__(self) -> str:
         where = self.place.name if self.place_id else self.get_mode_display()
-        return f"{self.advisor} — {self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M} ({where})"
+        hours = f"{self.start:%H:%M}-{self.end:%H:%M}"
+        return f"{self.advisor} — {self.get_weekday_display()} {hours} ({where})"
 
 
 class PresenceException(models.Model):
@@ -95,6 +128,8 @@ class PresenceException(models.Model):
         verbose_name = _("exception de présence")
         ordering = ["date"]
         constraints = [
-            models.UniqueConstraint(fields=["presence", "date"],
-                                    name="presence_exception_unique"),
+            models.UniqueConstraint(fields=["presence", "date"], name="presence_exception_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.presence} — {self.date:%d/%m/%Y}"

@@ -50,8 +50,9 @@ def occurrences_between(
     presences = list(presences)
     ids = [p.pk for p in presences]
     cancelled = frozenset(
-        PresenceException.objects.filter(presence_id__in=ids, date__range=(start, end))
-        .values_list("presence_id", "date")
+        PresenceException.objects.filter(presence_id__in=ids, date__range=(start, end)).values_list(
+            "presence_id", "date"
+        )
     )
     closures: dict[int, list[tuple[dt.date, dt.date]]] = {}
     place_ids = {p.place_id for p in presences if p.place_id}
@@ -70,11 +71,15 @@ def occurrences_between(
     )
 
 
-def next_occurrences(structure: Structure, now: dt.datetime, limit: int = 5,
-                     days: int = 28) -> list[Occurrence]:
+def next_occurrences(
+    structure: Structure, now: dt.datetime, limit: int = 5, days: int = 28
+) -> list[Occurrence]:
     """The next times help is available, from now on (ongoing ones included)."""
     local_now = now.astimezone(ZoneInfo(settings.TIME_ZONE))
-    found = occurrences_between(structure, local_now.date(),
-                                local_now.date() + dt.timedelta(days=days),
-                                published_places_only=True)
+    found = occurrences_between(
+        structure,
+        local_now.date(),
+        local_now.date() + dt.timedelta(days=days),
+        published_places_only=True,
+    )
     return [o for o in found if o.end > local_now][:limit]

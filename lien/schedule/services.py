@@ -14,11 +14,17 @@ from lien.schedule.selectors import to_rule
 def _check(presence: Presence) -> None:
     presence.full_clean()
     if not Membership.objects.filter(
-        structure=presence.structure, user=presence.advisor, role__in=[Role.ADVISOR,
-                                                                      Role.COORDINATOR]
+        structure=presence.structure,
+        user=presence.advisor,
+        role__in=[Role.ADVISOR, Role.COORDINATOR],
     ).exists():
-        raise ValidationError({"advisor": _("Cette personne ne travaille pas comme "
-                                            "conseiller·ère dans cette structure.")})
+        raise ValidationError(
+            {
+                "advisor": _(
+                    "Cette personne ne travaille pas comme conseiller·ère dans cette structure."
+                )
+            }
+        )
     if presence.place_id and presence.place.structure_id != presence.structure_id:
         raise ValidationError({"place": _("Ce lieu n'appartient pas à la structure.")})
     others = Presence.objects.filter(advisor=presence.advisor, weekday=presence.weekday)
@@ -30,10 +36,16 @@ def _check(presence: Presence) -> None:
         if day is not None:
             where = other.place.name if other.place_id else other.get_mode_display()
             raise ValidationError(
-                _("Chevauchement avec une autre présence (%(where)s, %(start)s–%(end)s) "
-                  "le %(day)s.")
-                % {"where": where, "start": other.start.strftime("%H:%M"),
-                   "end": other.end.strftime("%H:%M"), "day": date_format(day, "l j F Y")}
+                _(
+                    "Chevauchement avec une autre présence (%(where)s, %(start)s–%(end)s) "
+                    "le %(day)s."
+                )
+                % {
+                    "where": where,
+                    "start": other.start.strftime("%H:%M"),
+                    "end": other.end.strftime("%H:%M"),
+                    "day": date_format(day, "l j F Y"),
+                }
             )
 
 

@@ -9,6 +9,9 @@ urlpatterns = [
     path("<int:pk>/modifier/", views.presence_edit, name="edit"),
     path("<int:pk>/supprimer/", views.presence_delete, name="delete"),
     path("<int:pk>/annulations/", views.exception_add, name="exception_add"),
-    path("<int:pk>/annulations/<int:exception_pk>/supprimer/", views.exception_delete,
-         name="exception_delete"),
+    path(
+        "<int:pk>/annulations/<int:exception_pk>/supprimer/",
+        views.exception_delete,
+        name="exception_delete",
+    ),
 ]

@@ -23,21 +23,32 @@ def _editable(request: HttpRequest):
 
 @staff_view()
 def presence_list(request: HttpRequest) -> HttpResponse:
-    presences = (Presence.objects.of_structure(request.structure)
-                 .select_related("advisor", "place").prefetch_related("exceptions")
-                 .order_by("advisor__first_name", "weekday", "start"))
+    presences = (
+        Presence.objects.of_structure(request.structure)
+        .select_related("advisor", "place")
+        .prefetch_related("exceptions")
+        .order_by("advisor__first_name", "weekday", "start")
+    )
     role = request.membership.role
-    return render(request, "schedule/list.html", {
-        "nav": "schedule",
-        "presences": presences,
-        "can_edit_all": role == Role.COORDINATOR,
-        "can_edit_own": role in EDITORS,
-    })
+    return render(
+        request,
+        "schedule/list.html",
+        {
+            "nav": "schedule",
+            "presences": presences,
+            "can_edit_all": role == Role.COORDINATOR,
+            "can_edit_own": role in EDITORS,
+        },
+    )
 
 
 def _form_view(request: HttpRequest, presence: Presence | None) -> HttpResponse:
-    form = PresenceForm(request.POST or None, instance=presence, structure=request.structure,
-                        membership=request.membership)
+    form = PresenceForm(
+        request.POST or None,
+        instance=presence,
+        structure=request.structure,
+        membership=request.membership,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.presence_save(structure=request.structure, presence=form.save(commit=False))
@@ -46,8 +57,9 @@ def _form_view(request: HttpRequest, presence: Presence | None) -> HttpResponse:
         else:
             messages.success(request, _("Présence enregistrée."))
             return redirect("schedule:list", request.structure.slug)
-    return render(request, "schedule/form.html",
-                  {"nav": "schedule", "form": form, "presence": presence})
+    return render(
+        request, "schedule/form.html", {"nav": "schedule", "form": form, "presence": presence}
+    )
 
 
 @staff_view(*EDITORS)
@@ -67,8 +79,9 @@ def presence_delete(request: HttpRequest, pk: int) -> HttpResponse:
         services.presence_delete(presence=presence)
         messages.success(request, _("Présence supprimée du planning."))
         return redirect("schedule:list", request.structure.slug)
-    return render(request, "schedule/confirm_delete.html",
-                  {"nav": "schedule", "presence": presence})
+    return render(
+        request, "schedule/confirm_delete.html", {"nav": "schedule", "presence": presence}
+    )
 
 
 @staff_view(*EDITORS)
@@ -84,8 +97,11 @@ def exception_add(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Cette date est annulée."))
             return redirect("schedule:list", request.structure.slug)
-    return render(request, "schedule/exception_form.html",
-                  {"nav": "schedule", "form": form, "presence": presence})
+    return render(
+        request,
+        "schedule/exception_form.html",
+        {"nav": "schedule", "form": form, "presence": presence},
+    )
 
 
 @staff_view(*EDITORS)
@@ -96,5 +112,8 @@ def exception_delete(request: HttpRequest, pk: int, exception_pk: int) -> HttpRe
         services.presence_exception_delete(exception=exception)
         messages.success(request, _("La date est rétablie."))
         return redirect("schedule:list", request.structure.slug)
-    return render(request, "schedule/exception_confirm_delete.html",
-                  {"nav": "schedule", "presence": presence, "exception": exception})
+    return render(
+        request,
+        "schedule/exception_confirm_delete.html",
+        {"nav": "schedule", "presence": presence, "exception": exception},
+    )

@@ -49,8 +49,10 @@ def _day_label(day: dt.date, today: dt.date) -> str:
 
 
 def visits(structure: Structure, occurrences: list[Occurrence]) -> list[Visit]:
-    places = Place.objects.published().of_structure(structure).in_bulk(
-        {o.place_id for o in occurrences if o.place_id}
+    places = (
+        Place.objects.published()
+        .of_structure(structure)
+        .in_bulk({o.place_id for o in occurrences if o.place_id})
     )
     advisors = User.objects.in_bulk({o.advisor_id for o in occurrences})
     today = local_today()
@@ -75,8 +77,9 @@ def upcoming_visits(structure: Structure, limit: int = 5) -> list[Visit]:
 def week_days(structure: Structure, monday: dt.date) -> list[tuple[dt.date, str, list[Visit]]]:
     """The seven days of a week, each with its visits (possibly none)."""
     sunday = monday + dt.timedelta(days=6)
-    found = visits(structure, occurrences_between(structure, monday, sunday,
-                                                  published_places_only=True))
+    found = visits(
+        structure, occurrences_between(structure, monday, sunday, published_places_only=True)
+    )
     today = local_today()
     return [
         (day, _day_label(day, today), [v for v in found if v.occurrence.day == day])
@@ -86,7 +89,8 @@ def week_days(structure: Structure, monday: dt.date) -> list[tuple[dt.date, str,
 
 def place_visits(structure: Structure, place: Place, weeks: int = 4) -> list[Visit]:
     today = local_today()
-    found = occurrences_between(structure, today, today + dt.timedelta(weeks=weeks),
-                                place_id=place.pk)
+    found = occurrences_between(
+        structure, today, today + dt.timedelta(weeks=weeks), place_id=place.pk
+    )
     now = timezone.now().astimezone(ZoneInfo(settings.TIME_ZONE))
     return visits(structure, [o for o in found if o.end > now])

@@ -1,8 +1,8 @@
 import datetime as dt
 
 from django.conf import settings
-from django.db import connection
 from django.contrib.auth.decorators import login_required
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -25,7 +25,7 @@ def home(request: HttpRequest) -> HttpResponse:
     slug = settings.HOME_STRUCTURE
     structures = list(Structure.objects.all())
     if slug or len(structures) == 1:
-        structure = (get_object_or_404(Structure, slug=slug) if slug else structures[0])
+        structure = get_object_or_404(Structure, slug=slug) if slug else structures[0]
         return structure_home(request, structure.slug)
     return render(request, "site/choose_structure.html", {"structures": structures})
 
@@ -37,11 +37,15 @@ def _structure(slug: str) -> Structure:
 @require_GET
 def structure_home(request: HttpRequest, structure_slug: str) -> HttpResponse:
     structure = _structure(structure_slug)
-    return render(request, "site/home.html", {
-        "structure": structure,
-        "nav": "home",
-        "upcoming": selectors.upcoming_visits(structure),
-    })
+    return render(
+        request,
+        "site/home.html",
+        {
+            "structure": structure,
+            "nav": "home",
+            "upcoming": selectors.upcoming_visits(structure),
+        },
+    )
 
 
 @require_GET
@@ -54,29 +58,37 @@ def week(request: HttpRequest, structure_slug: str) -> HttpResponse:
     except ValueError:
         chosen = today
     monday = chosen - dt.timedelta(days=chosen.weekday())
-    return render(request, "site/week.html", {
-        "structure": structure,
-        "nav": "week",
-        "monday": monday,
-        "sunday": monday + dt.timedelta(days=6),
-        "is_current": monday <= today <= monday + dt.timedelta(days=6),
-        "days": selectors.week_days(structure, monday),
-        "previous": monday - dt.timedelta(weeks=1),
-        "next": monday + dt.timedelta(weeks=1),
-    })
+    return render(
+        request,
+        "site/week.html",
+        {
+            "structure": structure,
+            "nav": "week",
+            "monday": monday,
+            "sunday": monday + dt.timedelta(days=6),
+            "is_current": monday <= today <= monday + dt.timedelta(days=6),
+            "days": selectors.week_days(structure, monday),
+            "previous": monday - dt.timedelta(weeks=1),
+            "next": monday + dt.timedelta(weeks=1),
+        },
+    )
 
 
 @require_GET
 def places(request: HttpRequest, structure_slug: str) -> HttpResponse:
     structure = _structure(structure_slug)
     items = Place.objects.published().of_structure(structure).prefetch_related("opening_rules")
-    return render(request, "site/places.html", {
-        "structure": structure,
-        "nav": "places",
-        "places": [
-            (p, describe_fr(weekly_rules(p), p.closed_on_public_holidays)) for p in items
-        ],
-    })
+    return render(
+        request,
+        "site/places.html",
+        {
+            "structure": structure,
+            "nav": "places",
+            "places": [
+                (p, describe_fr(weekly_rules(p), p.closed_on_public_holidays)) for p in items
+            ],
+        },
+    )
 
 
 @require_GET
@@ -84,14 +96,18 @@ def place_detail(request: HttpRequest, structure_slug: str, place_slug: str) -> 
     structure = _structure(structure_slug)
     place = get_object_or_404(Place.objects.published().of_structure(structure), slug=place_slug)
     today = selectors.local_today()
-    return render(request, "site/place.html", {
-        "structure": structure,
-        "nav": "places",
-        "place": place,
-        "hours": describe_fr_lines(weekly_rules(place), place.closed_on_public_holidays),
-        "closures": place.closures.filter(end_date__gte=today),
-        "visits": selectors.place_visits(structure, place),
-    })
+    return render(
+        request,
+        "site/place.html",
+        {
+            "structure": structure,
+            "nav": "places",
+            "place": place,
+            "hours": describe_fr_lines(weekly_rules(place), place.closed_on_public_holidays),
+            "closures": place.closures.filter(end_date__gte=today),
+            "visits": selectors.place_visits(structure, place),
+        },
+    )
 
 
 @require_GET
@@ -113,8 +129,11 @@ def opendata_csv(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def opendata_json(request: HttpRequest) -> HttpResponse:
-    return JsonResponse(opendata.export_json(opendata.export_queryset()), safe=False,
-                        json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(
+        opendata.export_json(opendata.export_queryset()),
+        safe=False,
+        json_dumps_params={"ensure_ascii": False},
+    )
 
 
 @require_GET
@@ -124,7 +143,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-    except Exception:  # noqa: BLE001 - any database failure means unhealthy
+    except Exception:
         return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok", "time": timezone.now().isoformat()})
 
@@ -144,11 +163,15 @@ def staff_dashboard(request: HttpRequest) -> HttpResponse:
     structure = request.structure
     today = selectors.local_today()
     monday = today - dt.timedelta(days=today.weekday())
-    return render(request, "site/staff_dashboard.html", {
-        "nav": "dashboard",
-        "days": selectors.week_days(structure, monday),
-        "place_count": Place.objects.of_structure(structure).count(),
-    })
+    return render(
+        request,
+        "site/staff_dashboard.html",
+        {
+            "nav": "dashboard",
+            "days": selectors.week_days(structure, monday),
+            "place_count": Place.objects.of_structure(structure).count(),
+        },
+    )
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
@@ -161,4 +184,3 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
 
 def server_error(request: HttpRequest) -> HttpResponse:
     return render(request, "500.html", status=500)
-

@@ -42,8 +42,9 @@ class Command(BaseCommand):
     help = "Load the demo town (Villebrie, 77) and a second structure; print the logins."
 
     def add_arguments(self, parser):
-        parser.add_argument("--reset", action="store_true",
-                            help="Delete the demo structures and users first.")
+        parser.add_argument(
+            "--reset", action="store_true", help="Delete the demo structures and users first."
+        )
         parser.add_argument("--quiet", action="store_true", help="Do not print the logins.")
 
     def handle(self, *args, reset: bool = False, quiet: bool = False, **options):
@@ -64,151 +65,250 @@ class Command(BaseCommand):
         user = User.objects.create_user(email, DEMO_PASSWORD, first_name=first, last_name=last)
         Membership.objects.create(user=user, structure=structure, role=role)
         if email in DEMO_KEYS:
-            TOTPDevice.objects.create(user=user, name="Démo", key=DEMO_KEYS[email],
-                                      confirmed=True)
+            TOTPDevice.objects.create(user=user, name="Démo", key=DEMO_KEYS[email], confirmed=True)
             static = StaticDevice.objects.create(user=user, name="Codes de secours")
             for code in DEMO_RECOVERY_CODES:
                 StaticToken.objects.create(device=static, token=code)
         return user
 
     def _place(self, structure: Structure, rules: list[WeeklyRule], **fields) -> Place:
-        place = place_save(structure=structure, place=Place(
-            postcode="77999", city="Villebrie", insee_code="77999",
-            fees=["Gratuit"], national_programmes=["Conseillers numériques"], **fields))
+        place = place_save(
+            structure=structure,
+            place=Place(
+                postcode="77999",
+                city="Villebrie",
+                insee_code="77999",
+                fees=["Gratuit"],
+                national_programmes=["Conseillers numériques"],
+                **fields,
+            ),
+        )
         opening_rules_replace(place=place, rules=rules, closed_on_public_holidays=True)
         return place
 
     def _presence(self, structure, advisor, weekday, start, end, place=None, **extra):
-        return presence_save(structure=structure, presence=Presence(
-            advisor=advisor, place=place, weekday=weekday, start=t(start), end=t(end),
-            valid_from=extra.pop("valid_from", SCHOOL_YEAR_START),
-            mode=extra.pop("mode", PresenceMode.ON_SITE), **extra))
+        return presence_save(
+            structure=structure,
+            presence=Presence(
+                advisor=advisor,
+                place=place,
+                weekday=weekday,
+                start=t(start),
+                end=t(end),
+                valid_from=extra.pop("valid_from", SCHOOL_YEAR_START),
+                mode=extra.pop("mode", PresenceMode.ON_SITE),
+                **extra,
+            ),
+        )
 
     def _load(self) -> None:
         town = Structure(
-            name="Ville de Villebrie", slug=TOWN_SLUG, kind=StructureKind.COMMUNE,
-            siret="21779990700019", insee_code="77999",
-            contact_email="numerique@villebrie.example", contact_phone="+33164000000",
+            name="Ville de Villebrie",
+            slug=TOWN_SLUG,
+            kind=StructureKind.COMMUNE,
+            siret="21779990700019",
+            insee_code="77999",
+            contact_email="numerique@villebrie.example",
+            contact_phone="+33164000000",
             colour="#1d4f91",
         )
         town.full_clean()
         town.save()
         self._user("coordination@villebrie.example", "Nadia", "Benali", town, Role.COORDINATOR)
-        camille = self._user("conseiller@villebrie.example", "Camille", "Martin", town,
-                             Role.ADVISOR)
+        camille = self._user(
+            "conseiller@villebrie.example", "Camille", "Martin", town, Role.ADVISOR
+        )
         self._user("accueil@villebrie.example", "Sylvie", "Roux", town, Role.RECEPTION)
 
-        services_all = ["Aide aux démarches administratives",
-                        "Maîtrise des outils numériques du quotidien",
-                        "Utilisation sécurisée du numérique"]
+        services_all = [
+            "Aide aux démarches administratives",
+            "Maîtrise des outils numériques du quotidien",
+            "Utilisation sécurisée du numérique",
+        ]
         office = self._place(
             town,
             [WeeklyRule(d, t("09:00"), t("12:00")) for d in (0, 2, 4)]
             + [WeeklyRule(1, t("14:00"), t("17:00"))],
-            name="Bureau du conseiller numérique", kind=PlaceKind.OFFICE,
+            name="Bureau du conseiller numérique",
+            kind=PlaceKind.OFFICE,
             address="Parc du centre familial, 2 rue des Tilleuls",
             address_complement="Le conteneur vitré dans le parc, à côté du CCAS",
-            latitude="48.540100", longitude="2.652300", phone="+33164000000",
+            latitude="48.540100",
+            longitude="2.652300",
+            phone="+33164000000",
             email="numerique@villebrie.example",
             summary="Le conseiller numérique vous aide pour vos démarches en ligne, votre "
-                    "téléphone, votre ordinateur et pour éviter les arnaques.",
+            "téléphone, votre ordinateur et pour éviter les arnaques.",
             accessibility_notes="De plain-pied, accessible en fauteuil roulant. "
-                                "Place de stationnement réservée devant le centre familial.",
-            services=services_all, access_modes=["Se présenter", "Téléphoner"],
+            "Place de stationnement réservée devant le centre familial.",
+            services=services_all,
+            access_modes=["Se présenter", "Téléphoner"],
             accompaniment_modes=["Accompagnement individuel"],
-            publics=[], typology="MUNI",
+            publics=[],
+            typology="MUNI",
         )
         workshops = self._place(
-            town, [WeeklyRule(0, t("14:00"), t("16:00"))],
-            name="Salle des ateliers", kind=PlaceKind.WORKSHOP_ROOM,
-            address="Centre familial, 2 rue des Tilleuls", address_complement="Salle Marie-Curie",
+            town,
+            [WeeklyRule(0, t("14:00"), t("16:00"))],
+            name="Salle des ateliers",
+            kind=PlaceKind.WORKSHOP_ROOM,
+            address="Centre familial, 2 rue des Tilleuls",
+            address_complement="Salle Marie-Curie",
             summary="Ateliers collectifs : bien débuter sur smartphone, se protéger des arnaques.",
-            services=["Maîtrise des outils numériques du quotidien",
-                      "Utilisation sécurisée du numérique"],
-            accompaniment_modes=["Dans un atelier collectif"], typology="MUNI",
+            services=[
+                "Maîtrise des outils numériques du quotidien",
+                "Utilisation sécurisée du numérique",
+            ],
+            accompaniment_modes=["Dans un atelier collectif"],
+            typology="MUNI",
         )
         school = self._place(
-            town, [WeeklyRule(d, t("08:30"), t("16:30")) for d in (0, 1, 3, 4)],
-            name="École élémentaire Jules-Ferry", kind=PlaceKind.SCHOOL, itinerant=True,
+            town,
+            [WeeklyRule(d, t("08:30"), t("16:30")) for d in (0, 1, 3, 4)],
+            name="École élémentaire Jules-Ferry",
+            kind=PlaceKind.SCHOOL,
+            itinerant=True,
             address="8 rue de l'École",
             summary="Permanence pour les parents à la sortie de l'école : ENT, cantine, "
-                    "inscriptions en ligne.",
-            services=["Parentalité et éducation avec le numérique",
-                      "Aide aux démarches administratives"],
-            publics=["Familles et/ou enfants"], accompaniment_modes=["Accompagnement individuel"],
+            "inscriptions en ligne.",
+            services=[
+                "Parentalité et éducation avec le numérique",
+                "Aide aux démarches administratives",
+            ],
+            publics=["Familles et/ou enfants"],
+            accompaniment_modes=["Accompagnement individuel"],
         )
         seniors = self._place(
-            town, [WeeklyRule(d, t("14:00"), t("18:00")) for d in range(5)],
-            name="Club des seniors « Les Tilleuls d'or »", kind=PlaceKind.SENIORS_CLUB,
-            itinerant=True, address="15 place de la Mairie",
+            town,
+            [WeeklyRule(d, t("14:00"), t("18:00")) for d in range(5)],
+            name="Club des seniors « Les Tilleuls d'or »",
+            kind=PlaceKind.SENIORS_CLUB,
+            itinerant=True,
+            address="15 place de la Mairie",
             summary="Le conseiller vient au club chaque jeudi après-midi : tablette, "
-                    "photos, appels vidéo avec la famille, démarches.",
+            "photos, appels vidéo avec la famille, démarches.",
             accessibility_notes="Rez-de-chaussée, toilettes adaptées.",
-            services=["Maîtrise des outils numériques du quotidien",
-                      "Aide aux démarches administratives"],
-            publics=["Seniors"], accompaniment_modes=["Accompagnement individuel",
-                                                       "Dans un atelier collectif"],
+            services=[
+                "Maîtrise des outils numériques du quotidien",
+                "Aide aux démarches administratives",
+            ],
+            publics=["Seniors"],
+            accompaniment_modes=["Accompagnement individuel", "Dans un atelier collectif"],
         )
         youth = self._place(
             town,
-            [WeeklyRule(2, t("13:30"), t("18:30")), WeeklyRule(5, t("14:00"), t("18:00")),
-             WeeklyRule(4, t("16:00"), t("19:00"), "even")],
-            name="Espace jeunes", kind=PlaceKind.YOUTH_CENTRE, itinerant=True,
+            [
+                WeeklyRule(2, t("13:30"), t("18:30")),
+                WeeklyRule(5, t("14:00"), t("18:00")),
+                WeeklyRule(4, t("16:00"), t("19:00"), "even"),
+            ],
+            name="Espace jeunes",
+            kind=PlaceKind.YOUTH_CENTRE,
+            itinerant=True,
             address="Allée du Stade",
             summary="CV, Parcoursup, premier compte bancaire, réseaux sociaux.",
-            services=["Insertion professionnelle via le numérique",
-                      "Compréhension du monde numérique"],
-            publics=["Jeunes"], accompaniment_modes=["Accompagnement individuel"],
+            services=[
+                "Insertion professionnelle via le numérique",
+                "Compréhension du monde numérique",
+            ],
+            publics=["Jeunes"],
+            accompaniment_modes=["Accompagnement individuel"],
         )
         tiers_lieu = self._place(
-            town, [WeeklyRule(4, t("14:00"), t("19:00")), WeeklyRule(5, t("10:00"), t("13:00"))],
-            name="La Fabrique — tiers-lieu", kind=PlaceKind.TIERS_LIEU,
+            town,
+            [WeeklyRule(4, t("14:00"), t("19:00")), WeeklyRule(5, t("10:00"), t("13:00"))],
+            name="La Fabrique — tiers-lieu",
+            kind=PlaceKind.TIERS_LIEU,
             address="Ancienne usine de coffres-forts, 40 avenue de la Gare",
             summary="Ouverture en janvier 2027 : coworking, inclusion numérique, nouveaux usages "
-                    "culturels, dans l'ancienne usine de coffres-forts.",
-            services=["Accès internet et matériel informatique",
-                      "Loisirs et créations numériques"],
-            access_modes=["Se présenter"], accompaniment_modes=["En autonomie",
-                                                                 "Dans un atelier collectif"],
+            "culturels, dans l'ancienne usine de coffres-forts.",
+            services=["Accès internet et matériel informatique", "Loisirs et créations numériques"],
+            access_modes=["Se présenter"],
+            accompaniment_modes=["En autonomie", "Dans un atelier collectif"],
             typology="TIERS_LIEUX",
         )
-        Closure.objects.create(place=office, start_date=dt.date(2026, 12, 24),
-                               end_date=dt.date(2027, 1, 1), reason="Fêtes de fin d'année")
+        Closure.objects.create(
+            place=office,
+            start_date=dt.date(2026, 12, 24),
+            end_date=dt.date(2027, 1, 1),
+            reason="Fêtes de fin d'année",
+        )
 
         # The itinerary across the week.
         for day in (0, 2, 4):
             self._presence(town, camille, day, "09:00", "12:00", office)
-        self._presence(town, camille, 0, "14:00", "16:00", workshops,
-                       note="Atelier collectif, sur inscription")
-        self._presence(town, camille, 1, "09:00", "11:00", mode=PresenceMode.PHONE,
-                       note="Rendez-vous téléphoniques")
-        self._presence(town, camille, 1, "16:30", "18:00", school, every_n_weeks=2,
-                       note="À la sortie de l'école, pour les parents")
+        self._presence(
+            town, camille, 0, "14:00", "16:00", workshops, note="Atelier collectif, sur inscription"
+        )
+        self._presence(
+            town,
+            camille,
+            1,
+            "09:00",
+            "11:00",
+            mode=PresenceMode.PHONE,
+            note="Rendez-vous téléphoniques",
+        )
+        self._presence(
+            town,
+            camille,
+            1,
+            "16:30",
+            "18:00",
+            school,
+            every_n_weeks=2,
+            note="À la sortie de l'école, pour les parents",
+        )
         thursday = self._presence(town, camille, 3, "14:00", "17:00", seniors)
-        self._presence(town, camille, 2, "14:00", "17:00", youth, every_n_weeks=2,
-                       valid_from=SCHOOL_YEAR_START + dt.timedelta(weeks=1))
-        self._presence(town, camille, 4, "14:00", "17:00", tiers_lieu,
-                       valid_from=dt.date(2027, 1, 8))
-        PresenceException.objects.create(presence=thursday, date=dt.date(2026, 12, 17),
-                                         reason="Formation du conseiller")
+        self._presence(
+            town,
+            camille,
+            2,
+            "14:00",
+            "17:00",
+            youth,
+            every_n_weeks=2,
+            valid_from=SCHOOL_YEAR_START + dt.timedelta(weeks=1),
+        )
+        self._presence(
+            town, camille, 4, "14:00", "17:00", tiers_lieu, valid_from=dt.date(2027, 1, 8)
+        )
+        PresenceException.objects.create(
+            presence=thursday, date=dt.date(2026, 12, 17), reason="Formation du conseiller"
+        )
 
         other = Structure(
-            name="Numérique solidaire 77", slug=OTHER_SLUG, kind=StructureKind.ASSOCIATION,
-            siret="77890123100010", insee_code="77288",
-            contact_email="contact@numerique-solidaire.example", contact_phone="+33164111111",
+            name="Numérique solidaire 77",
+            slug=OTHER_SLUG,
+            kind=StructureKind.ASSOCIATION,
+            siret="77890123100010",
+            insee_code="77288",
+            contact_email="contact@numerique-solidaire.example",
+            contact_phone="+33164111111",
             colour="#7a2e8e",
         )
         other.full_clean()
         other.save()
-        hugo = self._user("hugo@numerique-solidaire.example", "Hugo", "Petit", other,
-                          Role.ADVISOR)
-        local = place_save(structure=other, place=Place(
-            name="Local de l'association", kind=PlaceKind.OTHER, address="3 rue du Marché",
-            postcode="77000", city="Melun", insee_code="77288",
-            services=["Acquisition de matériel informatique à prix solidaire"],
-            fees=["Gratuit sous condition"], typology="ASSO"))
-        opening_rules_replace(place=local, rules=[WeeklyRule(2, t("10:00"), t("17:00"))],
-                              closed_on_public_holidays=True)
+        hugo = self._user("hugo@numerique-solidaire.example", "Hugo", "Petit", other, Role.ADVISOR)
+        local = place_save(
+            structure=other,
+            place=Place(
+                name="Local de l'association",
+                kind=PlaceKind.OTHER,
+                address="3 rue du Marché",
+                postcode="77000",
+                city="Melun",
+                insee_code="77288",
+                services=["Acquisition de matériel informatique à prix solidaire"],
+                fees=["Gratuit sous condition"],
+                typology="ASSO",
+            ),
+        )
+        opening_rules_replace(
+            place=local,
+            rules=[WeeklyRule(2, t("10:00"), t("17:00"))],
+            closed_on_public_holidays=True,
+        )
         self._presence(other, hugo, 2, "10:00", "17:00", local)
 
     # --- output ----------------------------------------------------------------------
@@ -222,7 +322,8 @@ class Command(BaseCommand):
             "  hugo@numerique-solidaire.example   conseiller, autre structure (isolement)",
             "Double authentification : ajoutez la clé TOTP ci-dessous dans une application,",
             "ou utilisez un code de secours de démonstration : "
-            + ", ".join(DEMO_RECOVERY_CODES) + " (chacun une fois).",
+            + ", ".join(DEMO_RECOVERY_CODES)
+            + " (chacun une fois).",
         ]
         for email, key in DEMO_KEYS.items():
             secret = base64.b32encode(bytes.fromhex(key)).decode()

@@ -1,0 +1,52 @@
+"""Import places of one structure from a file of the national places standard."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+
+from lien.accounts.models import Structure
+from lien.places.importer import import_places
+
+
+class Command(BaseCommand):
+    help = _(
+        "Importe des lieux (standard des lieux de médiation numérique, CSV ou JSON, "
+        "version 1.0 ou ancien format 0.1) dans une structure. Tout ou rien."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("path", metavar="CHEMIN", help=_("Fichier CSV ou JSON à importer."))
+        parser.add_argument(
+            "--structure",
+            metavar="SLUG",
+            required=True,
+            help=_("Identifiant de la structure qui reçoit les lieux."),
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help=_("Vérifier le fichier sans rien enregistrer.")
+        )
+
+    def handle(self, *args, **options) -> None:
+        structure = Structure.objects.filter(slug=options["structure"]).first()
+        if structure is None:
+            raise CommandError(
+                _("Aucune structure ne porte l'identifiant « %(slug)s ».")
+                % {"slug": options["structure"]}
+            )
+        path = Path(options["path"])
+        try:
+            content = path.read_bytes()
+        except OSError as exc:
+            raise CommandError(
+                _("Impossible de lire « %(path)s » : %(error)s")
+                % {"path": path, "error": exc.strerror}
+            ) from exc
+        report = import_places(
+            structure=structure, filename=path.name, content=content, dry_run=options["dry_run"]
+        )
+        self.stdout.write(report.as_text())
+        if not report.ok:
+            raise CommandError(
+                _("Import refusé : corrigez les erreurs ci-dessus, rien n'a été enregistré.")
+            )
