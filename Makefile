@@ -39,5 +39,10 @@ bench: $(STAMP)
 worker: $(STAMP)
 	$(DEV_ENV) $(PY) manage.py run_worker
 
+messages: $(STAMP)
+	DEBUG=true $(PY) manage.py makemessages -l fr --ignore ".venv/*" --ignore "tests/*" --ignore "bench/*"
+	DEBUG=true $(PY) manage.py fill_plural_forms
+	DEBUG=true $(PY) manage.py compilemessages -l fr --ignore ".venv/*"
+
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

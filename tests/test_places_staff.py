@@ -172,3 +172,39 @@ def test_reception_sees_places_but_no_edit_links(personas):
     body = signed_in(personas.reception).get("/equipe/ville-a/lieux/").content.decode()
     assert "Club des seniors" in body
     assert "Ajouter un lieu" not in body and "/modifier/" not in body
+
+
+@pytest.mark.django_db
+def test_import_page_reports_rows_and_saves_nothing_on_error(personas):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    header = "id,pivot,nom,commune,code_postal,adresse,date_maj,horaires\n"
+    rows = (
+        '"x1","00000000000000","Mairie","Melun","77000","1 rue A","2024-01-01","Mo 09:00-12:00"\n'
+        '"x2","00000000000000","Club","Melun","7700","2 rue B","2024-01-01","Lu-Ve 9h-12h"\n'
+    )
+    before = Place.objects.count()
+    upload = SimpleUploadedFile("lieux.csv", (header + rows).encode(), content_type="text/csv")
+    response = signed_in(personas.coordinator).post(
+        "/equipe/ville-a/lieux/importer/", {"file": upload}
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Import refusé : rien n’a été enregistré" in body
+    assert "code_postal" in body and "horaires" in body
+    assert Place.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_import_page_imports_a_legacy_file(personas):
+    from pathlib import Path
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    path = Path(__file__).parent / "data" / "lieux" / "legacy-v0-bus-france-services-charente.json"
+    upload = SimpleUploadedFile(path.name, path.read_bytes(), content_type="application/json")
+    response = signed_in(personas.coordinator).post(
+        "/equipe/ville-a/lieux/importer/", {"file": upload}, follow=True
+    )
+    assert "Import terminé : 12 lieu(x) créé(s)" in response.content.decode()
+    assert Place.objects.filter(structure=personas.a).count() == 13

@@ -98,3 +98,18 @@ def test_demo_data_loads_once_and_prints_logins(capsys):
         "youth_centre",
         "tiers_lieu",
     }
+
+
+@pytest.mark.django_db
+def test_open_data_urls_serve_published_places(personas, client):
+    csv_response = client.get("/donnees/lieux-de-mediation-numerique.csv")
+    assert csv_response["Content-Type"] == "text/csv; charset=utf-8"
+    lines = csv_response.content.decode().splitlines()
+    assert lines[0].startswith("id,pivot,nom,commune,code_postal")
+    assert len(lines) == 3  # header + the two published places
+    data = client.get("/donnees/lieux-de-mediation-numerique.json").json()
+    assert {row["nom"] for row in data} == {"Club des seniors", "Local B"}
+    assert (
+        next(r for r in data if r["nom"] == "Club des seniors")["horaires"]
+        == "Th 14:00-17:00; PH off"
+    )

@@ -104,15 +104,12 @@ def _mask(start: int, end: int) -> int:
 def _ranges(mask: int) -> list[tuple[int, int]]:
     """The maximal [start, end) minute ranges of a mask, in order."""
     ranges = []
-    minute = 0
-    while mask >> minute:
-        if (mask >> minute) & 1:
-            start = minute
-            while (mask >> minute) & 1:
-                minute += 1
-            ranges.append((start, minute))
-        else:
-            minute += 1
+    while mask:
+        start = (mask & -mask).bit_length() - 1  # lowest set bit
+        carried = mask + (1 << start)  # the run of ones carries into the bit after it
+        end = (carried & -carried).bit_length() - 1
+        ranges.append((start, end))
+        mask = (mask >> end) << end
     return ranges
 
 
