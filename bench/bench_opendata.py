@@ -20,7 +20,8 @@ def raw_baseline() -> str:
             "select p.id, p.slug, p.name, p.city, p.postcode, p.insee_code, p.address, "
             "p.latitude, p.longitude, p.phone, p.services, p.fees, s.siret, s.name "
             "from places_place p join accounts_structure s on s.id = p.structure_id "
-            "where p.published order by p.name")
+            "where p.published order by p.name"
+        )
         places = cursor.fetchall()
         cursor.execute('select place_id, weekday, start, "end", weeks from places_openingrule')
         rules: dict[int, list] = {}

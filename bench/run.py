@@ -34,8 +34,9 @@ def _recreate_postgres_db() -> None:
     import psycopg
 
     name = os.environ["DATABASE_URL"].rpartition("/")[2]
-    with psycopg.connect(_ADMIN_URL.replace("postgres://", "postgresql://"),
-                         autocommit=True) as conn:
+    with psycopg.connect(
+        _ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True
+    ) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
 
@@ -75,12 +76,14 @@ def machine() -> str:
     with connection.cursor() as cursor:
         cursor.execute("select sqlite_version()" if vendor == "sqlite" else "show server_version")
         version = cursor.fetchone()[0]
-    return (f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
-            f"{vendor} {version}, {RUNS} runs after a warm-up")
+    return (
+        f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
+        f"{vendor} {version}, {RUNS} runs after a warm-up"
+    )
 
 
 def main() -> None:
-    from bench import bench_public, bench_opendata
+    from bench import bench_opendata, bench_public
 
     call_command("migrate", verbosity=0)
     facts = machine()
@@ -97,15 +100,19 @@ def main() -> None:
 def write_results(facts: str, sections) -> None:
     path = ROOT / "docs" / "PERFORMANCE.md"
     vendor = connection.vendor
-    header = "# Performance\n\nFigures written by `make bench` (bench/run.py). Each section keeps the latest run per database.\n"
+    header = (
+        "# Performance\n\nFigures written by `make bench` (bench/run.py). "
+        "Each section keeps the latest run per database.\n"
+    )
     text = path.read_text() if path.exists() else header
     for title, lines in sections:
         key = f"## {title} ({vendor})"
-        body = f"{key}\n\n_{time.strftime('%Y-%m-%d')} — {facts}_\n\n```\n" + "\n".join(lines) + "\n```\n"
+        stamp = time.strftime("%Y-%m-%d")
+        body = f"{key}\n\n_{stamp} — {facts}_\n\n```\n" + "\n".join(lines) + "\n```\n"
         if key in text:
             start = text.index(key)
             end = text.find("\n## ", start + len(key))
-            text = text[:start] + body + (text[end + 1:] if end != -1 else "")
+            text = text[:start] + body + (text[end + 1 :] if end != -1 else "")
         else:
             text = text.rstrip() + "\n\n" + body
     path.write_text(text)

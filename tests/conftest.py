@@ -6,7 +6,6 @@ can be tried by every persona against objects of both structures.
 """
 
 import datetime as dt
-import os
 
 import pytest
 from django.test import Client
@@ -16,8 +15,6 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from lien.accounts.models import Membership, Role, Structure, User
 from lien.places.models import Closure, OpeningRule, Place
 from lien.schedule.models import Presence, PresenceException
-
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "false")
 
 PASSWORD = "correct-horse-battery-staple"
 

@@ -36,7 +36,6 @@ REFERENCE_HOURS = {EXAMPLE_V1: 1, LEGACY_FILES[0]: 10, LEGACY_FILES[1]: 72, LEGA
 PER_STRUCTURE_FIELDS = {"id", "structure_parente", "date_maj"}
 
 
-
 def reference_bytes(name: str) -> bytes:
     return (REFERENCE / name).read_bytes()
 

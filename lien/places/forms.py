@@ -84,7 +84,7 @@ class OpeningRuleForm(forms.ModelForm):
         data = super().clean()
         start, end = data.get("start"), data.get("end")
         if start and end and start >= end:
-            raise ValidationError(_("L'heure de fin doit être après l'heure de début."))
+            self.add_error("end", _("L'heure de fin doit être après l'heure de début."))
         return data
 
 
@@ -139,8 +139,8 @@ class ClosureForm(forms.ModelForm):
         data = super().clean()
         start, end = data.get("start_date"), data.get("end_date")
         if start and end and end < start:
-            raise ValidationError(
-                _("La date de fin doit être le même jour ou après la date de début.")
+            self.add_error(
+                "end_date", _("La date de fin doit être le même jour ou après la date de début.")
             )
         return data
 

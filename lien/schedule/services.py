@@ -6,6 +6,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from lien.accounts.models import Membership, Role, Structure
+from lien.core.templatetags.lien import hour
 from lien.schedule.models import Presence, PresenceException
 from lien.schedule.occurrences import conflicts, occurs_on
 from lien.schedule.selectors import to_rule
@@ -42,8 +43,8 @@ def _check(presence: Presence) -> None:
                 )
                 % {
                     "where": where,
-                    "start": other.start.strftime("%H:%M"),
-                    "end": other.end.strftime("%H:%M"),
+                    "start": hour(other.start),
+                    "end": hour(other.end),
                     "day": date_format(day, "l j F Y"),
                 }
             )
