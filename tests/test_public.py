@@ -113,3 +113,11 @@ def test_open_data_urls_serve_published_places(personas, client):
         next(r for r in data if r["nom"] == "Club des seniors")["horaires"]
         == "Th 14:00-17:00; PH off"
     )
+
+
+@pytest.mark.django_db
+def test_presence_note_is_shown_to_residents(personas, client):
+    personas.presence_a.note = "Apportez votre tablette"
+    personas.presence_a.save()
+    body = client.get("/ville-a/cette-semaine/?semaine=2027-01-11").content.decode()
+    assert "<em>Apportez votre tablette</em>" in body

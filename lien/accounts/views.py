@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -34,7 +34,9 @@ class LoginView(auth_views.LoginView):
     def get_success_url(self) -> str:
         user = self.request.user
         if user.needs_two_factor:
-            return f"{reverse('accounts:two_factor')}?next={self.get_redirect_url() or ''}"
+            target = self.get_redirect_url()
+            url = reverse("accounts:two_factor")
+            return f"{url}?{urlencode({'next': target})}" if target else url
         return super().get_success_url()
 
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from lien.accounts.models import Structure, User
 from lien.places.models import Place
-from lien.schedule.models import PresenceMode
+from lien.schedule.models import Presence, PresenceMode
 from lien.schedule.occurrences import Occurrence
 from lien.schedule.selectors import next_occurrences, occurrences_between
 
@@ -23,6 +23,7 @@ class Visit:
     mode_label: str
     advisor_name: str
     day_label: str
+    note: str = ""
 
     @property
     def start(self) -> dt.datetime:
@@ -55,6 +56,11 @@ def visits(structure: Structure, occurrences: list[Occurrence]) -> list[Visit]:
         .in_bulk({o.place_id for o in occurrences if o.place_id})
     )
     advisors = User.objects.in_bulk({o.advisor_id for o in occurrences})
+    notes = dict(
+        Presence.objects.filter(pk__in={o.presence_id for o in occurrences})
+        .exclude(note="")
+        .values_list("pk", "note")
+    )
     today = local_today()
     modes = dict(PresenceMode.choices)
     return [
@@ -64,6 +70,7 @@ def visits(structure: Structure, occurrences: list[Occurrence]) -> list[Visit]:
             mode_label=str(modes.get(o.mode, "")),
             advisor_name=advisors[o.advisor_id].first_name if o.advisor_id in advisors else "",
             day_label=_day_label(o.day, today),
+            note=notes.get(o.presence_id, ""),
         )
         for o in occurrences
         if o.place_id is None or o.place_id in places
