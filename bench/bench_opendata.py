@@ -43,5 +43,5 @@ def run(timed, fmt) -> tuple[str, list[str]]:
         f"export_csv(export_queryset())  {fmt(orm)}",
         f"raw SQL + csv.writer baseline   {fmt(raw)}",
         f"ratio ORM / baseline            {median(orm) / median(raw):.1f}x "
-        "(the ORM path also builds OSM hours and validates vocabularies)",
+        "(the ORM path also builds model instances and the OSM hours strings)",
     ]
