@@ -3,19 +3,17 @@
 import csv
 import io
 import json
-from datetime import time
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
-from frictionless import Resource, Schema
 
 from lien.accounts.models import Structure
 from lien.places import vocabularies as voc
 from lien.places.importer import LEGACY_SERVICES, import_places, legacy_to_v1
 from lien.places.models import OpeningRule, Place
-from lien.places.opendata import FIELDS, export_csv, export_json, export_queryset, load_schema
+from lien.places.opendata import FIELDS, export_csv, export_json, export_queryset
+from tests.opendata_helpers import frictionless_errors, make_full_place, make_place
 
 # Copies of the national reference files (../shared/reference/lieux), kept in the project.
 REFERENCE = Path(__file__).resolve().parent / "data" / "lieux"
@@ -50,12 +48,6 @@ def make_structure(slug: str) -> Structure:
     )
 
 
-def frictionless_errors(data) -> list:
-    report = Resource(data=data, schema=Schema.from_descriptor(load_schema())).validate()
-    errors = report.flatten(["rowNumber", "fieldName", "type", "note"])
-    return errors or ([] if report.valid else ["invalid"])
-
-
 def csv_bytes(records: list[dict[str, str]], header=FIELDS, encoding="utf-8") -> bytes:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=header, lineterminator="\r\n")
@@ -71,58 +63,6 @@ def example_record(**changes) -> dict[str, str]:
 
 def issue_keys(issues) -> set[tuple[int, str]]:
     return {(i.row, i.field) for i in issues}
-
-
-def make_place(structure: Structure, slug: str, **fields) -> Place:
-    values = {
-        "name": slug.replace("-", " ").capitalize(),
-        "kind": "other",
-        "address": "1 rue de la Mairie",
-        "postcode": "77100",
-        "city": "Meaux",
-    }
-    values.update(fields)
-    return Place.objects.create(structure=structure, slug=slug, **values)
-
-
-def make_full_place(structure: Structure) -> Place:
-    """Every value of every multi-valued vocabulary, alternate weeks, closed on holidays."""
-    place = make_place(
-        structure,
-        "espace-numerique",
-        name="Espace numérique",
-        kind="office",
-        address_complement="Parc du centre social",
-        insee_code="77284",
-        latitude=Decimal("48.960123"),
-        longitude=Decimal("2.878900"),
-        phone="+33164123456",
-        email="numerique@commune-a.fr",
-        website="https://www.commune-a.fr/numerique",
-        acceslibre_url="https://acceslibre.beta.gouv.fr/app/77-meaux/a/mairie/erp/mairie/",
-        summary="Aide aux démarches en ligne, « ateliers » et prêt de matériel.",
-        description='Ligne 1\nLigne 2, avec virgule ; et "guillemets".',
-        typology="TIERS_LIEUX|MUNI",
-        other_labels="Label et la bête",
-        services=list(voc.SERVICES),
-        publics=list(voc.PUBLICS),
-        specific_support=list(voc.SPECIFIC_SUPPORT),
-        fees=list(voc.FEES),
-        national_programmes=list(voc.NATIONAL_PROGRAMMES),
-        training_labels=list(voc.TRAINING_LABELS),
-        access_modes=list(voc.ACCESS_MODES),
-        accompaniment_modes=list(voc.ACCOMPANIMENT_MODES),
-        itinerant=True,
-        closed_on_public_holidays=True,
-    )
-    OpeningRule.objects.bulk_create(
-        [OpeningRule(place=place, weekday=day, start=time(9), end=time(12)) for day in range(5)]
-        + [
-            OpeningRule(place=place, weekday=3, start=time(14), end=time(17), weeks="odd"),
-            OpeningRule(place=place, weekday=1, start=time(14), end=time(16, 30), weeks="even"),
-        ]
-    )
-    return place
 
 
 @pytest.fixture

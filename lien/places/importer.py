@@ -55,30 +55,13 @@ LEGACY_ONLY_FIELDS = frozenset(
         "cle_ban",
     }
 )
-LEGACY_FIELDS = LEGACY_ONLY_FIELDS | {
-    "id",
-    "pivot",
-    "nom",
-    "commune",
-    "code_postal",
-    "code_insee",
-    "adresse",
-    "complement_adresse",
-    "latitude",
-    "longitude",
-    "typologie",
-    "telephone",
-    "site_web",
-    "horaires",
-    "presentation_resume",
-    "presentation_detail",
-    "source",
-    "structure_parente",
-    "date_maj",
-    "services",
-    "modalites_accompagnement",
-    "prise_rdv",
-}
+# Every column of the legacy schema (v0.1.1, copied in standard/).
+LEGACY_FIELDS = frozenset(
+    field["name"]
+    for field in json.loads(
+        (Path(__file__).resolve().parent / "standard" / "schema-v0.1.1.json").read_text("utf-8")
+    )["fields"]
+)
 
 # --- Legacy (0.1.x) vocabularies mapped onto v1.0.1 ------------------------------------------
 # 15 services → 9. Grouping of the v1.0.1 documentation: administrative and health procedures
