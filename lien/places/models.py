@@ -12,6 +12,17 @@ from lien.core.validators import (
 )
 from lien.places import vocabularies as voc
 
+# Monday is 0, as in datetime.date.weekday(); shared by opening rules and presences.
+WEEKDAY_CHOICES = [
+    (0, _("lundi")),
+    (1, _("mardi")),
+    (2, _("mercredi")),
+    (3, _("jeudi")),
+    (4, _("vendredi")),
+    (5, _("samedi")),
+    (6, _("dimanche")),
+]
+
 
 class PlaceKind(models.TextChoices):
     OFFICE = "office", _("Bureau du conseiller")
@@ -212,15 +223,7 @@ class OpeningRule(models.Model):
     weekday = models.PositiveSmallIntegerField(
         _("jour"),
         validators=[MaxValueValidator(6)],
-        choices=[
-            (0, _("lundi")),
-            (1, _("mardi")),
-            (2, _("mercredi")),
-            (3, _("jeudi")),
-            (4, _("vendredi")),
-            (5, _("samedi")),
-            (6, _("dimanche")),
-        ],
+        choices=WEEKDAY_CHOICES,
     )
     start = models.TimeField(_("de"))
     end = models.TimeField(_("à"))

@@ -4,17 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from lien.accounts.models import Structure
-from lien.places.models import Place
-
-WEEKDAY_CHOICES = [
-    (0, _("lundi")),
-    (1, _("mardi")),
-    (2, _("mercredi")),
-    (3, _("jeudi")),
-    (4, _("vendredi")),
-    (5, _("samedi")),
-    (6, _("dimanche")),
-]
+from lien.places.models import WEEKDAY_CHOICES, Place
 
 
 class PresenceMode(models.TextChoices):
