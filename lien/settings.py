@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "lien.places",
     "lien.schedule",
     "lien.site",
+    "lien.journal",
+    "lien.appointments",
 ]
 
 MIDDLEWARE = [
@@ -156,6 +158,23 @@ WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+# SMS: "console" (log only, the default), "file" (one JSON line per SMS in SMS_FILE_PATH) or
+# "http" (the provider adapter in lien/appointments/sms.py).
+SMS_BACKEND = env_str("SMS_BACKEND", "console")
+SMS_FILE_PATH = env_str("SMS_FILE_PATH", str(BASE_DIR / "sms.log"))
+SMS_HTTP_URL = env_str("SMS_HTTP_URL")
+SMS_HTTP_TOKEN = env_secret("SMS_HTTP_TOKEN")
+SMS_SENDER = env_str("SMS_SENDER", "LIEN")
+
+# Shared cache (rate limits) in the database: no per-process state, no extra server.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "lien_cache",
+    }
+}
+RATELIMIT_VIEW = "lien.site.views.rate_limited"
 
 # Strict CSP: no inline script or style, nothing from another host.
 CONTENT_SECURITY_POLICY = {

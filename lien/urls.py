@@ -12,6 +12,9 @@ urlpatterns = [
     path("compte/", include("lien.accounts.urls")),
     path("equipe/<slug:structure_slug>/lieux/", include("lien.places.urls")),
     path("equipe/<slug:structure_slug>/planning/", include("lien.schedule.urls")),
+    path("equipe/<slug:structure_slug>/rendez-vous/", include("lien.appointments.urls_staff")),
+    path("agenda/", include("lien.appointments.urls_feed")),
+    path("", include("lien.appointments.urls_public")),
     # Uploaded logos; a production reverse proxy serves /media/ itself (docs/DEPLOYMENT.md).
     path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}, name="media"),
     path("", include("lien.site.urls")),

@@ -1,0 +1,114 @@
+"""Reads for appointments: availability windows, busy time and slots for one motif."""
+
+import datetime as dt
+
+from django.utils import timezone
+
+from lien.accounts.models import Structure
+from lien.appointments.models import Absence, Appointment, LocationType, Motif
+from lien.appointments.slots import Busy, Slot, Window, compute_slots
+from lien.places.models import Place
+from lien.schedule.selectors import occurrences_between
+
+STEP = dt.timedelta(minutes=15)
+
+
+def windows_for(
+    motif: Motif, start: dt.date, end: dt.date, place: Place | None = None
+) -> list[Window]:
+    """Occurrences of the presences that can host this motif, as availability windows."""
+    if motif.location_type == LocationType.PUBLIC_OFFICE:
+        place_ids = set(motif.places.values_list("pk", flat=True))
+        if place is not None:
+            place_ids &= {place.pk}
+        found = [
+            o for o in occurrences_between(motif.structure, start, end) if o.place_id in place_ids
+        ]
+    else:
+        found = [
+            o
+            for o in occurrences_between(motif.structure, start, end)
+            if o.place_id is None and o.mode == motif.location_type
+        ]
+    return [Window(o.start, o.end, o.advisor_id, o.place_id) for o in found]
+
+
+def busy_for(
+    structure: Structure,
+    advisor_ids: set[int],
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    exclude_pk: int | None = None,
+) -> list[Busy]:
+    """Absences and active appointments (whatever their structure: one person, one agenda)."""
+    busy = [
+        Busy(a, b, adv)
+        for a, b, adv in Absence.objects.filter(
+            advisor_id__in=advisor_ids, start__lt=end, end__gt=start
+        ).values_list("start", "end", "advisor_id")
+    ]
+    appointments = Appointment.objects.active().filter(
+        advisor_id__in=advisor_ids, blocked_start__lt=end, blocked_end__gt=start
+    )
+    if exclude_pk:
+        appointments = appointments.exclude(pk=exclude_pk)
+    busy += [
+        Busy(a, b, adv)
+        for a, b, adv in appointments.values_list("blocked_start", "blocked_end", "advisor_id")
+    ]
+    return busy
+
+
+def slots_for(
+    motif: Motif,
+    *,
+    place: Place | None = None,
+    now: dt.datetime | None = None,
+    staff: bool = False,
+    exclude_pk: int | None = None,
+    days: int | None = None,
+) -> list[Slot]:
+    """Bookable slots for a motif. Staff bookings ignore the minimum delay."""
+    now = now or timezone.now()
+    max_delay = dt.timedelta(days=days if days is not None else motif.max_delay_days)
+    min_delay = dt.timedelta(0) if staff else dt.timedelta(hours=motif.min_delay_hours)
+    today = timezone.localdate(now)
+    windows = windows_for(motif, today, today + max_delay + dt.timedelta(days=1), place)
+    if not windows:
+        return []
+    advisors = {w.advisor_id for w in windows}
+    buffer = dt.timedelta(minutes=motif.buffer_minutes)
+    busy = busy_for(
+        motif.structure,
+        advisors,
+        min(w.start for w in windows) - buffer,
+        max(w.end for w in windows) + buffer,
+        exclude_pk=exclude_pk,
+    )
+    return compute_slots(
+        windows=windows,
+        busy=busy,
+        duration=dt.timedelta(minutes=motif.duration),
+        now=now,
+        min_delay=min_delay,
+        max_delay=max_delay,
+        buffer=buffer,
+        step=STEP,
+    )
+
+
+def distinct_times(slots: list[Slot]) -> list[Slot]:
+    """One slot per (start, place): residents choose a time, not an advisor."""
+    seen: set[tuple] = set()
+    out = []
+    for slot in slots:
+        key = (slot.start, slot.place_id)
+        if key not in seen:
+            seen.add(key)
+            out.append(slot)
+    return out
+
+
+def bookable_places(motif: Motif):
+    return motif.places.filter(published=True)

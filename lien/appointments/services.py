@@ -1,0 +1,347 @@
+"""Writes for appointments: book, move, cancel, set status, record a walk-in.
+
+Every write journals who did it: a staff member (`actor`) or the resident's link.
+"""
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from lien import journal
+from lien.appointments import notifications
+from lien.appointments.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    BookingPolicy,
+    Channel,
+    LocationType,
+    MessageKind,
+    Motif,
+    Status,
+)
+from lien.appointments.selectors import slots_for
+from lien.core.validators import normalise_phone
+from lien.places.models import Place
+
+RESIDENT_LINK = "resident-link"
+
+
+class SlotTaken(Exception):
+    """The chosen time was booked meanwhile; `alternatives` are the next free slots."""
+
+    def __init__(self, alternatives):
+        super().__init__(_("Ce créneau vient d'être réservé."))
+        self.alternatives = alternatives
+
+
+def policy_for(structure) -> BookingPolicy:
+    policy, _created = BookingPolicy.objects.get_or_create(
+        structure=structure, defaults={"reminders": BookingPolicy.DEFAULT_REMINDERS}
+    )
+    return policy
+
+
+def _contact(phone: str, email: str) -> tuple[str, str]:
+    phone = normalise_phone(phone) if phone else ""
+    email = (email or "").strip().lower()
+    return phone, email
+
+
+def _check_open_cap(structure, phone: str, email: str) -> None:
+    cap = policy_for(structure).max_open_per_contact
+    open_ = Appointment.objects.of_structure(structure).filter(
+        status=Status.UNKNOWN, start__gt=timezone.now()
+    )
+    for field, value in (("phone", phone), ("email", email)):
+        if value and open_.filter(**{field: value}).count() >= cap:
+            raise ValidationError(
+                _(
+                    "Vous avez déjà %(n)d rendez-vous à venir. Annulez-en un ou appelez-nous "
+                    "pour en prendre un autre."
+                )
+                % {"n": cap}
+            )
+
+
+def _alternatives(motif: Motif, place: Place | None, staff: bool, now=None, limit: int = 3):
+    from lien.appointments.selectors import distinct_times
+
+    return distinct_times(slots_for(motif, place=place, staff=staff, now=now))[:limit]
+
+
+@transaction.atomic
+def appointment_book(
+    *,
+    motif: Motif,
+    start: dt.datetime,
+    place: Place | None,
+    first_name: str,
+    last_name: str = "",
+    phone: str = "",
+    email: str = "",
+    note: str = "",
+    address: str = "",
+    channel: str = Channel.ONLINE,
+    actor=None,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """Book `motif` at `start` with any advisor free then; raise SlotTaken if none is.
+
+    Residents (channel online) are held to the motif's delays and to the cap of open
+    bookings per contact; staff are not held to the minimum delay.
+    """
+    staff = channel != Channel.ONLINE
+    if motif.location_type == LocationType.PUBLIC_OFFICE:
+        if place is None or not motif.places.filter(pk=place.pk).exists():
+            raise ValidationError(_("Ce motif n'est pas proposé dans ce lieu."))
+    else:
+        place = None
+    if not staff and not motif.bookable_by_residents:
+        raise ValidationError(_("Ce rendez-vous se prend uniquement par téléphone."))
+    phone, email = _contact(phone, email)
+    if channel != Channel.WALK_IN and not (phone or email):
+        raise ValidationError(
+            _(
+                "Indiquez un numéro de téléphone ou une adresse e-mail pour "
+                "que nous puissions vous prévenir."
+            )
+        )
+    if channel == Channel.ONLINE:
+        _check_open_cap(motif.structure, phone, email)
+    candidates = [
+        s
+        for s in slots_for(motif, place=place, now=now, staff=staff)
+        if s.start == start and (place is None or s.place_id == place.pk)
+    ]
+    if not candidates:
+        _check_window(motif, start, now=now or timezone.now(), staff=staff)
+        raise SlotTaken(_alternatives(motif, place, staff, now))
+    buffer = dt.timedelta(minutes=motif.buffer_minutes)
+    for slot in candidates:
+        blocked_start, blocked_end = slot.blocked(buffer)
+        appointment = Appointment(
+            structure=motif.structure,
+            motif=motif,
+            advisor_id=slot.advisor_id,
+            location_type=motif.location_type,
+            place=place,
+            start=slot.start,
+            end=slot.end,
+            blocked_start=blocked_start,
+            blocked_end=blocked_end,
+            channel=channel,
+            first_name=first_name.strip(),
+            last_name=last_name.strip(),
+            phone=phone,
+            email=email,
+            note=note.strip(),
+            address=address.strip(),
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        appointment.full_clean()
+        if _overlaps(appointment):
+            continue  # SQLite: the write lock is held, so this check is authoritative
+        try:
+            with transaction.atomic():
+                appointment.save()
+        except IntegrityError:
+            continue  # PostgreSQL: a concurrent booking won this advisor's time
+        journal.record(
+            structure=motif.structure,
+            action="appointment.booked",
+            obj=appointment,
+            actor=actor,
+            actor_label="" if actor else RESIDENT_LINK,
+            data={"channel": channel, "start": appointment.start.isoformat(), "motif": motif.pk},
+        )
+        notifications.schedule_for(appointment, MessageKind.CONFIRMATION)
+        return appointment
+    raise SlotTaken(_alternatives(motif, place, staff, now))
+
+
+def _check_window(motif: Motif, start: dt.datetime, *, now: dt.datetime, staff: bool) -> None:
+    """A clear message when the time is outside what this motif allows."""
+    if start <= now:
+        raise ValidationError(_("Ce moment est déjà passé. Choisissez un autre créneau."))
+    if not staff and start < now + dt.timedelta(hours=motif.min_delay_hours):
+        raise ValidationError(
+            _(
+                "Ce rendez-vous se prend au moins %(h)d heures à l'avance. Choisissez un créneau "
+                "plus tard ou appelez-nous."
+            )
+            % {"h": motif.min_delay_hours}
+        )
+    if start > now + dt.timedelta(days=motif.max_delay_days):
+        raise ValidationError(
+            _("Ce rendez-vous se prend au plus %(d)d jours à l'avance.")
+            % {"d": motif.max_delay_days}
+        )
+
+
+def _overlaps(appointment: Appointment) -> bool:
+    others = Appointment.objects.active().filter(
+        advisor_id=appointment.advisor_id,
+        blocked_start__lt=appointment.blocked_end,
+        blocked_end__gt=appointment.blocked_start,
+    )
+    if appointment.pk:
+        others = others.exclude(pk=appointment.pk)
+    return others.exists()
+
+
+@transaction.atomic
+def appointment_cancel(*, appointment: Appointment, actor=None) -> Appointment:
+    """Cancel: by the resident (excused) when no staff actor, else by the service (revoked).
+
+    The slot is free at once; pending reminders are withdrawn; the person is told.
+    """
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if appointment.status not in ACTIVE_STATUSES:
+        return appointment
+    if appointment.end <= timezone.now():
+        raise ValidationError(_("Ce rendez-vous est passé : il ne peut plus être annulé."))
+    appointment.status = Status.REVOKED if actor else Status.EXCUSED
+    appointment.cancelled_at = timezone.now()
+    appointment.save(update_fields=["status", "cancelled_at"])
+    notifications.withdraw_pending(appointment)
+    notifications.schedule_for(appointment, MessageKind.CANCELLATION)
+    journal.record(
+        structure=appointment.structure,
+        action="appointment.cancelled",
+        obj=appointment,
+        actor=actor,
+        actor_label="" if actor else RESIDENT_LINK,
+        data={"status": appointment.status},
+    )
+    return appointment
+
+
+@transaction.atomic
+def appointment_move(
+    *, appointment: Appointment, start: dt.datetime, actor=None, now: dt.datetime | None = None
+) -> Appointment:
+    """Move to another free time of the same motif and place (any free advisor)."""
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if appointment.status != Status.UNKNOWN:
+        raise ValidationError(_("Seul un rendez-vous à venir peut être déplacé."))
+    staff = actor is not None
+    candidates = [
+        s
+        for s in slots_for(
+            appointment.motif,
+            place=appointment.place,
+            now=now,
+            staff=staff,
+            exclude_pk=appointment.pk,
+        )
+        if s.start == start
+    ]
+    # Prefer keeping the same advisor.
+    candidates.sort(key=lambda s: s.advisor_id != appointment.advisor_id)
+    buffer = dt.timedelta(minutes=appointment.motif.buffer_minutes)
+    old_start = appointment.start
+    for slot in candidates:
+        appointment.advisor_id = slot.advisor_id
+        appointment.start, appointment.end = slot.start, slot.end
+        appointment.blocked_start, appointment.blocked_end = slot.blocked(buffer)
+        if _overlaps(appointment):
+            continue
+        try:
+            with transaction.atomic():
+                appointment.save()
+        except IntegrityError:
+            continue
+        notifications.withdraw_pending(appointment)
+        notifications.schedule_for(appointment, MessageKind.CHANGE)
+        journal.record(
+            structure=appointment.structure,
+            action="appointment.moved",
+            obj=appointment,
+            actor=actor,
+            actor_label="" if actor else RESIDENT_LINK,
+            data={"from": old_start.isoformat(), "to": start.isoformat()},
+        )
+        return appointment
+    raise SlotTaken(_alternatives(appointment.motif, appointment.place, staff, now))
+
+
+@transaction.atomic
+def appointment_set_status(*, appointment: Appointment, status: str, actor) -> Appointment:
+    """Record what happened: seen, no-show, excused, revoked (or back to unknown)."""
+    if status not in Status.values:
+        raise ValidationError(_("Statut inconnu."))
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if status in (Status.SEEN, Status.NOSHOW) and appointment.start > timezone.now():
+        raise ValidationError(_("Ce rendez-vous n'a pas encore eu lieu."))
+    previous = appointment.status
+    if previous == status:
+        return appointment
+    appointment.status = status
+    if status in ACTIVE_STATUSES and _overlaps(appointment):
+        raise ValidationError(_("Ce créneau a été repris par un autre rendez-vous."))
+    if status not in ACTIVE_STATUSES and previous in ACTIVE_STATUSES:
+        appointment.cancelled_at = timezone.now()
+        notifications.withdraw_pending(appointment)
+    try:
+        with transaction.atomic():
+            appointment.save(update_fields=["status", "cancelled_at"])
+    except IntegrityError as exc:
+        raise ValidationError(_("Ce créneau a été repris par un autre rendez-vous.")) from exc
+    journal.record(
+        structure=appointment.structure,
+        action="appointment.status_changed",
+        obj=appointment,
+        actor=actor,
+        data={"from": previous, "to": status},
+    )
+    return appointment
+
+
+@transaction.atomic
+def appointment_record_walk_in(
+    *,
+    motif: Motif,
+    advisor,
+    place: Place | None,
+    first_name: str,
+    actor,
+    start: dt.datetime | None = None,
+) -> Appointment:
+    """Someone came without an appointment and was helped: recorded as seen."""
+    start = start or timezone.now().replace(second=0, microsecond=0)
+    end = start + dt.timedelta(minutes=motif.duration)
+    appointment = Appointment(
+        structure=motif.structure,
+        motif=motif,
+        advisor=advisor,
+        location_type=motif.location_type,
+        place=place,
+        start=start,
+        end=end,
+        blocked_start=start,
+        blocked_end=end,
+        status=Status.SEEN,
+        channel=Channel.WALK_IN,
+        first_name=first_name.strip() or _("Personne accueillie"),
+        created_by=actor,
+    )
+    appointment.full_clean()
+    if _overlaps(appointment):
+        raise ValidationError(_("Un rendez-vous est déjà prévu à ce moment pour ce conseiller."))
+    try:
+        with transaction.atomic():
+            appointment.save()
+    except IntegrityError as exc:
+        raise ValidationError(
+            _("Un rendez-vous est déjà prévu à ce moment pour ce conseiller.")
+        ) from exc
+    journal.record(
+        structure=motif.structure,
+        action="appointment.walk_in_recorded",
+        obj=appointment,
+        actor=actor,
+    )
+    return appointment

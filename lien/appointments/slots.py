@@ -1,0 +1,105 @@
+"""The slot engine: a pure, deterministic function of its inputs.
+
+    slots = windows (advisor presences for this motif, holidays, closures and cancelled
+            dates already removed by lien.schedule.occurrences)
+          − busy intervals (absences, and existing active appointments' blocked ranges)
+          − what lies outside [now + min_delay, now + max_delay]
+
+A slot [start, end) of the motif's duration lies inside one window. It *blocks* the advisor
+from start − buffer to end + buffer (travel time), and that blocked range may not overlap
+any busy interval. Candidate starts step every `step` from each window's start. The result
+is sorted by (start, advisor, place) and has no duplicates; the same input always gives
+the same output.
+"""
+
+import datetime as dt
+from bisect import bisect_left
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Window:
+    """When an advisor is available for this motif (an occurrence of a presence)."""
+
+    start: dt.datetime
+    end: dt.datetime
+    advisor_id: int
+    place_id: int | None = None
+
+
+@dataclass(frozen=True, order=True)
+class Busy:
+    """When an advisor may not take a new appointment (blocked range or absence)."""
+
+    start: dt.datetime
+    end: dt.datetime
+    advisor_id: int
+
+
+@dataclass(frozen=True, order=True)
+class Slot:
+    start: dt.datetime
+    end: dt.datetime
+    advisor_id: int
+    place_id: int | None = None
+
+    def blocked(self, buffer: dt.timedelta) -> tuple[dt.datetime, dt.datetime]:
+        return self.start - buffer, self.end + buffer
+
+
+def _merged(intervals: list[tuple[dt.datetime, dt.datetime]]):
+    """Sorted, non-overlapping intervals (touching ones merged)."""
+    out: list[list[dt.datetime]] = []
+    for start, end in sorted(intervals):
+        if out and start <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], end)
+        else:
+            out.append([start, end])
+    return [(a, b) for a, b in out]
+
+
+def compute_slots(
+    *,
+    windows: Iterable[Window],
+    busy: Iterable[Busy],
+    duration: dt.timedelta,
+    now: dt.datetime,
+    min_delay: dt.timedelta = dt.timedelta(0),
+    max_delay: dt.timedelta = dt.timedelta(days=56),
+    buffer: dt.timedelta = dt.timedelta(0),
+    step: dt.timedelta = dt.timedelta(minutes=15),
+) -> list[Slot]:
+    """Every bookable slot; see the module docstring for the rules."""
+    if duration <= dt.timedelta(0) or step <= dt.timedelta(0):
+        raise ValueError("duration and step must be positive")
+    earliest, latest = now + min_delay, now + max_delay
+    busy_by_advisor: dict[int, list[tuple[dt.datetime, dt.datetime]]] = {}
+    for b in busy:
+        if b.start < b.end:
+            busy_by_advisor.setdefault(b.advisor_id, []).append((b.start, b.end))
+    merged = {advisor: _merged(items) for advisor, items in busy_by_advisor.items()}
+    starts = {advisor: [a for a, _ in items] for advisor, items in merged.items()}
+
+    def free(advisor: int, start: dt.datetime, end: dt.datetime) -> bool:
+        items = merged.get(advisor)
+        if not items:
+            return True
+        # The only busy intervals that can overlap [start, end) begin before `end`;
+        # being merged and sorted, checking the last of them is enough.
+        i = bisect_left(starts[advisor], end) - 1
+        return i < 0 or items[i][1] <= start
+
+    found: set[Slot] = set()
+    for window in windows:
+        start = window.start
+        while start + duration <= window.end:
+            end = start + duration
+            if start >= earliest and start <= latest:
+                lo, hi = start - buffer, end + buffer
+                if free(window.advisor_id, lo, hi):
+                    found.add(Slot(start, end, window.advisor_id, window.place_id))
+            elif start > latest:
+                break
+            start += step
+    return sorted(found)
