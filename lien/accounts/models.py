@@ -60,7 +60,7 @@ class User(AbstractUser):
 
 # First path segments the site uses itself; a structure's public pages live at /<slug>/.
 RESERVED_SLUGS = frozenset(
-    {"admin", "compte", "equipe", "donnees", "static", "media", "healthz", "api"}
+    {"admin", "compte", "equipe", "donnees", "static", "media", "healthz", "api", "rdv", "agenda"}
 )
 
 
