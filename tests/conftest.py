@@ -6,6 +6,7 @@ can be tried by every persona against objects of both structures.
 """
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -13,10 +14,12 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from lien.accounts.models import Membership, Role, Structure, User
+from lien.appointments.models import Absence, Appointment, Motif
 from lien.places.models import Closure, OpeningRule, Place
 from lien.schedule.models import Presence, PresenceException
 
 PASSWORD = "correct-horse-battery-staple"
+PARIS = ZoneInfo("Europe/Paris")
 
 
 @pytest.fixture(autouse=True)
@@ -55,6 +58,49 @@ def make_place(structure: Structure, slug: str, **extra) -> Place:
     )
     OpeningRule.objects.create(place=place, weekday=3, start=dt.time(14), end=dt.time(17))
     return place
+
+
+def make_motif(structure: Structure, place: Place, **extra) -> Motif:
+    motif = Motif.objects.create(
+        structure=structure,
+        title=extra.pop("title", "Apprendre à utiliser mon téléphone"),
+        duration=extra.pop("duration", 30),
+        **extra,
+    )
+    motif.places.add(place)
+    return motif
+
+
+def make_appointment(
+    motif: Motif, advisor: User, place: Place, day: dt.date, start: dt.time, **extra
+) -> Appointment:
+    begin = dt.datetime.combine(day, start, tzinfo=PARIS)
+    end = begin + dt.timedelta(minutes=motif.duration)
+    return Appointment.objects.create(
+        structure=motif.structure,
+        motif=motif,
+        advisor=advisor,
+        place=place,
+        location_type=motif.location_type,
+        start=begin,
+        end=end,
+        blocked_start=begin,
+        blocked_end=end,
+        channel=extra.pop("channel", "staff"),
+        first_name=extra.pop("first_name", "Josette"),
+        last_name="Durand",
+        phone=extra.pop("phone", "+33612345678"),
+        **extra,
+    )
+
+
+def make_absence(structure: Structure, advisor: User, day: dt.date) -> Absence:
+    return Absence.objects.create(
+        structure=structure,
+        advisor=advisor,
+        start=dt.datetime.combine(day, dt.time(8), tzinfo=PARIS),
+        end=dt.datetime.combine(day, dt.time(18), tzinfo=PARIS),
+    )
 
 
 class Personas:
@@ -101,6 +147,16 @@ class Personas:
         self.exception_b = PresenceException.objects.create(
             presence=self.presence_b, date=dt.date(2026, 12, 16)
         )
+        self.motif_a = make_motif(self.a, self.place_a)
+        self.motif_b = make_motif(self.b, self.place_b)
+        self.appointment_a = make_appointment(
+            self.motif_a, self.advisor, self.place_a, dt.date(2027, 1, 14), dt.time(14)
+        )
+        self.appointment_b = make_appointment(
+            self.motif_b, self.outsider, self.place_b, dt.date(2027, 1, 13), dt.time(10)
+        )
+        self.absence_a = make_absence(self.a, self.advisor, dt.date(2027, 2, 1))
+        self.absence_b = make_absence(self.b, self.outsider, dt.date(2027, 2, 1))
 
 
 @pytest.fixture

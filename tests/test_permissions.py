@@ -38,6 +38,13 @@ POST_ONLY_COORD = {
     "outsider": 404,
     "anonymous": 302,
 }
+POST_ONLY_CARE = {
+    "coordinator": 405,
+    "advisor": 405,
+    "reception": 403,
+    "outsider": 404,
+    "anonymous": 302,
+}
 SIGNED_IN = {
     "coordinator": 200,
     "advisor": 200,
@@ -77,6 +84,9 @@ def url_kwargs(p, which: str) -> dict[str, dict]:
     closure = p.closure_a if which == A else p.closure_b
     presence = p.presence_a if which == A else p.presence_b
     exception = p.exception_a if which == A else p.exception_b
+    appointment = p.appointment_a if which == A else p.appointment_b
+    motif = p.motif_a if which == A else p.motif_b
+    absence = p.absence_a if which == A else p.absence_b
     slug = {"structure_slug": p.a.slug}  # staff URLs always name A; objects vary
     return {
         "site:structure_home": {"structure_slug": s.slug},
@@ -99,6 +109,19 @@ def url_kwargs(p, which: str) -> dict[str, dict]:
         "schedule:delete": {**slug, "pk": presence.pk},
         "schedule:exception_add": {**slug, "pk": presence.pk},
         "schedule:exception_delete": {**slug, "pk": presence.pk, "exception_pk": exception.pk},
+        "agenda:agenda": {"structure_slug": s.slug},
+        "agenda:book": {"structure_slug": s.slug},
+        "agenda:walk_in": {"structure_slug": s.slug},
+        "agenda:motifs": {"structure_slug": s.slug},
+        "agenda:motif_create": {"structure_slug": s.slug},
+        "agenda:absences": {"structure_slug": s.slug},
+        "agenda:messages": {"structure_slug": s.slug},
+        "agenda:detail": {**slug, "pk": appointment.pk},
+        "agenda:cancel": {**slug, "pk": appointment.pk},
+        "agenda:move": {**slug, "pk": appointment.pk},
+        "agenda:status": {**slug, "pk": appointment.pk},
+        "agenda:motif_edit": {**slug, "pk": motif.pk},
+        "agenda:absence_delete": {**slug, "pk": absence.pk},
     }
 
 
@@ -133,13 +156,26 @@ MATRIX = {
     "schedule:delete": EDITORS,
     "schedule:exception_add": EDITORS,
     "schedule:exception_delete": EDITORS,
+    "agenda:agenda": ALL_STAFF,
+    "agenda:book": ALL_STAFF,
+    "agenda:walk_in": EDITORS,
+    "agenda:detail": ALL_STAFF,
+    "agenda:cancel": ALL_STAFF,
+    "agenda:move": ALL_STAFF,
+    "agenda:status": POST_ONLY_CARE,
+    "agenda:motifs": ALL_STAFF,
+    "agenda:motif_create": COORD_ONLY,
+    "agenda:motif_edit": COORD_ONLY,
+    "agenda:absences": EDITORS,
+    "agenda:absence_delete": EDITORS,
+    "agenda:messages": COORD_ONLY,
     "media": None,  # uploaded files; tested separately below
 }
 # Staff pages whose object (or structure) can belong to B: everybody of A must get 404.
 OBJECT_SCOPED = [
     name
     for name in MATRIX
-    if name.split(":")[0] in ("places", "schedule") or name == "site:staff_dashboard"
+    if name.split(":")[0] in ("places", "schedule", "agenda") or name == "site:staff_dashboard"
 ]
 
 
@@ -194,7 +230,7 @@ def test_objects_of_another_structure_are_404(personas, name):
         refused_anyway = own in (403, 405) and kwargs["structure_slug"] == personas.a.slug
         status = _client(personas, who).get(url).status_code
         assert status == (own if refused_anyway else 404), f"{who} got {status} on {url}"
-        if name.endswith(("_add", "delete")):
+        if name.endswith(("_add", "delete", "cancel", "move", "status")):
             status = _client(personas, who).post(url).status_code
             assert status == (403 if own == 403 else 404), f"{who} POST {status} on {url}"
 

@@ -345,3 +345,30 @@ def appointment_record_walk_in(
         actor=actor,
     )
     return appointment
+
+
+@transaction.atomic
+def motif_save(*, motif: Motif, places, actor) -> Motif:
+    motif.full_clean()
+    motif.save()
+    motif.places.set(places)
+    journal.record(structure=motif.structure, action="motif.saved", obj=motif, actor=actor)
+    return motif
+
+
+@transaction.atomic
+def absence_create(*, structure, advisor, start, end, reason: str = "", actor):
+    """Record an advisor's absence; booked appointments in it are listed for the staff."""
+    from lien.appointments.models import Absence
+
+    absence = Absence(structure=structure, advisor=advisor, start=start, end=end, reason=reason)
+    absence.full_clean()
+    absence.save()
+    journal.record(structure=structure, action="absence.created", obj=absence, actor=actor)
+    return absence
+
+
+@transaction.atomic
+def absence_delete(*, absence, actor) -> None:
+    journal.record(structure=absence.structure, action="absence.deleted", obj=absence, actor=actor)
+    absence.delete()

@@ -1,4 +1,20 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from lien.appointments import views_staff as views
 
 app_name = "agenda"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.agenda, name="agenda"),
+    path("nouveau/", views.book, name="book"),
+    path("sans-rendez-vous/", views.walk_in, name="walk_in"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/annuler/", views.cancel, name="cancel"),
+    path("<int:pk>/deplacer/", views.move, name="move"),
+    path("<int:pk>/statut/", views.set_status, name="status"),
+    path("motifs/", views.motif_list, name="motifs"),
+    path("motifs/nouveau/", views.motif_edit, name="motif_create"),
+    path("motifs/<int:pk>/", views.motif_edit, name="motif_edit"),
+    path("absences/", views.absence_list, name="absences"),
+    path("absences/<int:pk>/supprimer/", views.absence_delete, name="absence_delete"),
+    path("messages/", views.message_log, name="messages"),
+]

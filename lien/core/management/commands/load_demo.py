@@ -14,6 +14,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from lien.accounts.models import Membership, Role, Structure, StructureKind, User
+from lien.appointments.models import LocationType, Motif
 from lien.places.hours import WeeklyRule
 from lien.places.models import Closure, Place, PlaceKind
 from lien.places.services import opening_rules_replace, place_save
@@ -310,6 +311,57 @@ class Command(BaseCommand):
             closed_on_public_holidays=True,
         )
         self._presence(other, hugo, 2, "10:00", "17:00", local)
+
+    def _motifs(self, town: Structure, office: Place, seniors: Place, youth: Place) -> None:
+        def motif(places=(), **fields) -> Motif:
+            item = Motif.objects.create(structure=town, **fields)
+            item.places.set(places)
+            return item
+
+        motif(
+            [office],
+            title="Refaire ma carte d'identité ou mon passeport",
+            description="Faire la pré-demande en ligne et prendre rendez-vous en mairie.",
+            duration=45,
+            what_to_bring="Votre ancienne carte ou votre passeport, un justificatif de "
+            "domicile de moins d'un an, votre adresse e-mail si vous en avez une.",
+        )
+        motif(
+            [office, seniors, youth],
+            title="Apprendre à utiliser mon téléphone",
+            description="Appels, photos, messages, applications : à votre rythme.",
+            duration=30,
+            what_to_bring="Votre téléphone chargé et son code.",
+        )
+        motif(
+            [office],
+            title="Mes démarches en ligne (CAF, impôts, Ameli, France Travail)",
+            duration=45,
+            what_to_bring="Vos identifiants si vous les avez, vos courriers.",
+        )
+        motif(
+            [office, seniors],
+            title="Un doute sur un message ou un appel (arnaque ?)",
+            description="Nous regardons ensemble le message ou le courriel reçu.",
+            duration=30,
+            min_delay_hours=1,
+            what_to_bring="Le téléphone ou l'ordinateur qui a reçu le message.",
+        )
+        motif(
+            title="Être aidé par téléphone",
+            location_type=LocationType.PHONE,
+            duration=20,
+            description="Le conseiller vous appelle au numéro indiqué.",
+        )
+        motif(
+            title="Visite à domicile",
+            location_type=LocationType.HOME,
+            duration=60,
+            buffer_minutes=20,
+            bookable_by_residents=False,
+            description="Pour les personnes qui ne peuvent pas se déplacer, sur demande "
+            "auprès de l'accueil.",
+        )
 
     # --- output ----------------------------------------------------------------------
     def _print_logins(self) -> None:

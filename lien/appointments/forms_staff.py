@@ -1,0 +1,107 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from lien.accounts.models import Role, User
+from lien.appointments.models import Absence, LocationType, Motif, Status
+from lien.places.models import Place
+
+
+def advisors_of(structure):
+    return User.objects.filter(
+        memberships__structure=structure,
+        memberships__role__in=[Role.ADVISOR, Role.COORDINATOR],
+        is_active=True,
+    ).order_by("first_name", "last_name")
+
+
+class MotifForm(forms.ModelForm):
+    class Meta:
+        model = Motif
+        fields = [
+            "title",
+            "description",
+            "duration",
+            "location_type",
+            "places",
+            "bookable_by_residents",
+            "min_delay_hours",
+            "max_delay_days",
+            "what_to_bring",
+            "buffer_minutes",
+            "active",
+        ]
+        widgets = {
+            "places": forms.CheckboxSelectMultiple,
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "what_to_bring": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {
+            "title": _("Avec les mots des habitants, par exemple « Refaire ma carte d'identité »."),
+            "buffer_minutes": _("Pour les visites à domicile et les lieux itinérants."),
+        }
+
+    def __init__(self, *args, structure, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["places"].queryset = Place.objects.of_structure(structure)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("location_type") == LocationType.PUBLIC_OFFICE and not data.get("places"):
+            self.add_error(
+                "places", _("Choisissez au moins un lieu pour un rendez-vous sur place.")
+            )
+        if data.get("location_type") and data["location_type"] != LocationType.PUBLIC_OFFICE:
+            data["places"] = Place.objects.none()
+        return data
+
+
+class AbsenceForm(forms.ModelForm):
+    class Meta:
+        model = Absence
+        fields = ["advisor", "start", "end", "reason"]
+        widgets = {
+            "start": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "end": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        }
+
+    def __init__(self, *args, structure, membership, **kwargs):
+        super().__init__(*args, **kwargs)
+        advisors = advisors_of(structure)
+        if membership.role == Role.ADVISOR:
+            advisors = advisors.filter(pk=membership.user_id)
+        self.fields["advisor"].queryset = advisors
+        self.fields["advisor"].empty_label = None
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] <= data["start"]:
+            self.add_error("end", _("La fin de l'absence doit être après son début."))
+        return data
+
+
+class StaffBookingForm(forms.Form):
+    first_name = forms.CharField(label=_("Prénom"), max_length=80)
+    last_name = forms.CharField(label=_("Nom"), max_length=80, required=False)
+    phone = forms.CharField(label=_("Téléphone"), max_length=30, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    address = forms.CharField(
+        label=_("Adresse (visite à domicile)"), max_length=250, required=False
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class WalkInForm(forms.Form):
+    motif = forms.ModelChoiceField(label=_("Motif"), queryset=Motif.objects.none())
+    place = forms.ModelChoiceField(label=_("Lieu"), queryset=Place.objects.none(), required=False)
+    first_name = forms.CharField(label=_("Prénom (facultatif)"), max_length=80, required=False)
+
+    def __init__(self, *args, structure, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["motif"].queryset = Motif.objects.of_structure(structure).filter(active=True)
+        self.fields["place"].queryset = Place.objects.of_structure(structure)
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Status.choices)

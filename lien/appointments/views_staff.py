@@ -1,0 +1,403 @@
+"""Staff side of appointments: agenda, booking on a resident's behalf, statuses, motifs."""
+
+import datetime as dt
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from lien.accounts.access import staff_view
+from lien.accounts.models import Role
+from lien.appointments import services
+from lien.appointments.forms_staff import (
+    AbsenceForm,
+    MotifForm,
+    StaffBookingForm,
+    StatusForm,
+    WalkInForm,
+    advisors_of,
+)
+from lien.appointments.models import (
+    Absence,
+    Appointment,
+    Channel,
+    LocationType,
+    Message,
+    MessageState,
+    Motif,
+)
+from lien.appointments.selectors import slots_for
+from lien.journal.models import JournalEntry
+from lien.places.models import Place
+
+COORDINATOR = Role.COORDINATOR
+CARE = (Role.COORDINATOR, Role.ADVISOR)  # who records what happened
+
+
+def _appointment(request: HttpRequest, pk: int) -> Appointment:
+    return get_object_or_404(
+        Appointment.objects.of_structure(request.structure).select_related(
+            "motif", "place", "advisor"
+        ),
+        pk=pk,
+    )
+
+
+def _day(value: str | None) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value or "")
+    except ValueError:
+        return timezone.localdate()
+
+
+@staff_view()
+def agenda(request: HttpRequest) -> HttpResponse:
+    """Day or week agenda, per advisor or per place, with a search by name or phone."""
+    structure = request.structure
+    day = _day(request.GET.get("jour"))
+    week = request.GET.get("vue") != "jour"
+    start = day - dt.timedelta(days=day.weekday()) if week else day
+    end = start + dt.timedelta(days=7 if week else 1)
+    tz = timezone.get_current_timezone()
+    items = (
+        Appointment.objects.of_structure(structure)
+        .select_related("motif", "place", "advisor")
+        .filter(
+            start__gte=dt.datetime.combine(start, dt.time(), tzinfo=tz),
+            start__lt=dt.datetime.combine(end, dt.time(), tzinfo=tz),
+        )
+    )
+    advisor_id = request.GET.get("conseiller") or ""
+    place_id = request.GET.get("lieu") or ""
+    if advisor_id.isdigit():
+        items = items.filter(advisor_id=int(advisor_id))
+    if place_id.isdigit():
+        items = items.filter(place_id=int(place_id))
+    query = request.GET.get("q", "").strip()
+    if query:
+        # A search looks at every date, not only this week.
+        items = (
+            Appointment.objects.of_structure(structure)
+            .select_related("motif", "place", "advisor")
+            .filter(
+                Q(first_name__icontains=query)
+                | Q(last_name__icontains=query)
+                | Q(phone__icontains=query.replace(" ", "").lstrip("0"))
+                | Q(email__icontains=query)
+            )
+            .order_by("-start")[:100]
+        )
+    days = []
+    if not query:
+        listed = list(items)
+        days = [
+            (
+                start + dt.timedelta(days=i),
+                [a for a in listed if timezone.localdate(a.start) == start + dt.timedelta(days=i)],
+            )
+            for i in range((end - start).days)
+        ]
+    return render(
+        request,
+        "appointments/staff/agenda.html",
+        {
+            "nav": "agenda",
+            "day": day,
+            "week": week,
+            "days": days,
+            "query": query,
+            "results": list(items) if query else None,
+            "previous": start - dt.timedelta(days=7 if week else 1),
+            "next": end if week else start + dt.timedelta(days=1),
+            "advisors": advisors_of(structure),
+            "places": Place.objects.of_structure(structure),
+            "advisor_id": advisor_id,
+            "place_id": place_id,
+        },
+    )
+
+
+@staff_view()
+def book(request: HttpRequest) -> HttpResponse:
+    """Book on a resident's behalf (the reception taking a phone call): motif → place → time."""
+    structure = request.structure
+    motifs = Motif.objects.of_structure(structure).filter(active=True)
+    motif = None
+    place = None
+    if (request.GET.get("motif") or "").isdigit():
+        motif = get_object_or_404(motifs, pk=int(request.GET["motif"]))
+    if motif and motif.location_type == LocationType.PUBLIC_OFFICE:
+        offered = motif.places.all()
+        if (request.GET.get("lieu") or "").isdigit():
+            place = get_object_or_404(offered, pk=int(request.GET["lieu"]))
+        elif offered.count() == 1:
+            place = offered.first()
+    ready = motif is not None and (
+        place is not None or motif.location_type != LocationType.PUBLIC_OFFICE
+    )
+    start = parse_datetime(request.GET.get("debut", "") or request.POST.get("debut", ""))
+    form = StaffBookingForm(request.POST or None)
+    alternatives = []
+    if request.method == "POST" and ready and start and form.is_valid():
+        try:
+            appointment = services.appointment_book(
+                motif=motif,
+                start=start,
+                place=place,
+                channel=Channel.STAFF,
+                actor=request.user,
+                **form.cleaned_data,
+            )
+        except services.SlotTaken as exc:
+            messages.error(request, str(exc))
+            alternatives = exc.alternatives
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                _("Rendez-vous enregistré pour %(name)s, %(when)s.")
+                % {
+                    "name": appointment.first_name,
+                    "when": timezone.localtime(appointment.start).strftime("%d/%m/%Y %H:%M"),
+                },
+            )
+            return redirect("agenda:detail", structure.slug, appointment.pk)
+    slots = []
+    if ready and not start:
+        seen = set()
+        for slot in slots_for(motif, place=place, staff=True):
+            if slot.start not in seen:
+                seen.add(slot.start)
+                slots.append(slot)
+            if len(slots) >= 40:
+                break
+    return render(
+        request,
+        "appointments/staff/book.html",
+        {
+            "nav": "agenda",
+            "motifs": motifs,
+            "motif": motif,
+            "place": place,
+            "places": motif.places.all() if motif else [],
+            "ready": ready,
+            "slots": slots,
+            "start": start,
+            "form": form,
+            "alternatives": alternatives,
+        },
+    )
+
+
+@staff_view()
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    appointment = _appointment(request, pk)
+    role = request.membership.role
+    return render(
+        request,
+        "appointments/staff/detail.html",
+        {
+            "nav": "agenda",
+            "appointment": appointment,
+            "can_record": role in CARE,
+            "show_note": role in CARE,
+            "history": JournalEntry.objects.filter(
+                object_type="appointment", object_id=appointment.pk
+            )
+            .select_related("actor")
+            .order_by("at"),
+            "messages_log": appointment.messages.order_by("due_at") if role in CARE else [],
+        },
+    )
+
+
+@staff_view()
+def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    appointment = _appointment(request, pk)
+    if request.method == "POST":
+        try:
+            services.appointment_cancel(appointment=appointment, actor=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Rendez-vous annulé ; la personne est prévenue."))
+        return redirect("agenda:detail", request.structure.slug, appointment.pk)
+    return render(
+        request, "appointments/staff/cancel.html", {"nav": "agenda", "appointment": appointment}
+    )
+
+
+@staff_view()
+def move(request: HttpRequest, pk: int) -> HttpResponse:
+    appointment = _appointment(request, pk)
+    if request.method == "POST":
+        start = parse_datetime(request.POST.get("debut", ""))
+        if start is None:
+            messages.error(request, _("Choisissez un nouvel horaire."))
+        else:
+            try:
+                services.appointment_move(appointment=appointment, start=start, actor=request.user)
+            except services.SlotTaken as exc:
+                messages.error(request, str(exc))
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(request, _("Rendez-vous déplacé ; la personne est prévenue."))
+                return redirect("agenda:detail", request.structure.slug, appointment.pk)
+    slots = []
+    seen = set()
+    for slot in slots_for(
+        appointment.motif, place=appointment.place, staff=True, exclude_pk=appointment.pk
+    ):
+        if slot.start not in seen:
+            seen.add(slot.start)
+            slots.append(slot)
+        if len(slots) >= 40:
+            break
+    return render(
+        request,
+        "appointments/staff/move.html",
+        {"nav": "agenda", "appointment": appointment, "slots": slots},
+    )
+
+
+@staff_view(*CARE)
+@require_POST
+def set_status(request: HttpRequest, pk: int) -> HttpResponse:
+    appointment = _appointment(request, pk)
+    form = StatusForm(request.POST)
+    if form.is_valid():
+        try:
+            services.appointment_set_status(
+                appointment=appointment, status=form.cleaned_data["status"], actor=request.user
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Statut enregistré."))
+    return redirect("agenda:detail", request.structure.slug, appointment.pk)
+
+
+@staff_view(*CARE)
+def walk_in(request: HttpRequest) -> HttpResponse:
+    """Someone came without an appointment: record it (it counts as seen)."""
+    form = WalkInForm(request.POST or None, structure=request.structure)
+    if request.method == "POST" and form.is_valid():
+        try:
+            appointment = services.appointment_record_walk_in(
+                motif=form.cleaned_data["motif"],
+                advisor=request.user,
+                place=form.cleaned_data["place"],
+                first_name=form.cleaned_data["first_name"],
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Passage enregistré."))
+            return redirect("agenda:detail", request.structure.slug, appointment.pk)
+    return render(request, "appointments/staff/walk_in.html", {"nav": "agenda", "form": form})
+
+
+@staff_view()
+def motif_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "appointments/staff/motifs.html",
+        {
+            "nav": "agenda",
+            "motifs": Motif.objects.of_structure(request.structure).prefetch_related("places"),
+            "can_edit": request.membership.role == COORDINATOR,
+        },
+    )
+
+
+@staff_view(COORDINATOR)
+def motif_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    motif = (
+        get_object_or_404(Motif.objects.of_structure(request.structure), pk=pk)
+        if pk
+        else Motif(structure=request.structure)
+    )
+    form = MotifForm(request.POST or None, instance=motif, structure=request.structure)
+    if request.method == "POST" and form.is_valid():
+        services.motif_save(
+            motif=form.save(commit=False), places=form.cleaned_data["places"], actor=request.user
+        )
+        messages.success(request, _("Motif enregistré."))
+        return redirect("agenda:motifs", request.structure.slug)
+    return render(
+        request,
+        "appointments/staff/motif_form.html",
+        {"nav": "agenda", "form": form, "motif": motif if pk else None},
+    )
+
+
+def _absences(request: HttpRequest):
+    absences = Absence.objects.filter(structure=request.structure).select_related("advisor")
+    if request.membership.role == Role.ADVISOR:
+        absences = absences.filter(advisor=request.user)
+    return absences
+
+
+@staff_view(*CARE)
+def absence_list(request: HttpRequest) -> HttpResponse:
+    form = AbsenceForm(
+        request.POST or None, structure=request.structure, membership=request.membership
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.absence_create(
+                structure=request.structure, actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                _("Absence enregistrée : aucun créneau ne sera proposé pendant cette période."),
+            )
+            return redirect("agenda:absences", request.structure.slug)
+    upcoming = _absences(request).filter(end__gte=timezone.now())
+    return render(
+        request,
+        "appointments/staff/absences.html",
+        {"nav": "agenda", "form": form, "absences": upcoming},
+    )
+
+
+@staff_view(*CARE)
+def absence_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    absence = get_object_or_404(_absences(request), pk=pk)
+    if request.method == "POST":
+        services.absence_delete(absence=absence, actor=request.user)
+        messages.success(request, _("Absence supprimée."))
+        return redirect("agenda:absences", request.structure.slug)
+    return render(
+        request, "appointments/staff/absence_delete.html", {"nav": "agenda", "absence": absence}
+    )
+
+
+@staff_view(COORDINATOR)
+def message_log(request: HttpRequest) -> HttpResponse:
+    """The delivery log: every message, its state and error."""
+    items = (
+        Message.objects.filter(structure=request.structure)
+        .select_related("appointment")
+        .order_by("-due_at")
+    )
+    state = request.GET.get("etat", "")
+    if state:
+        items = items.filter(state=state)
+    return render(
+        request,
+        "appointments/staff/messages.html",
+        {"nav": "agenda", "items": items[:200], "state": state, "states": MessageState.choices},
+    )
