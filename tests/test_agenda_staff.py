@@ -222,3 +222,18 @@ def test_absence_removes_slots_and_bad_ranges_are_refused(personas):
     )
     assert "La fin de l&#x27;absence doit être après son début." in response.content.decode()
     assert Absence.objects.count() == count
+
+
+@pytest.mark.django_db
+def test_advisor_creates_replaces_and_revokes_the_private_feed(personas, client):
+    staff = signed_in(personas.advisor)
+    staff.post("/equipe/ville-a/rendez-vous/agenda-ics/", {"action": "create"})
+    page = staff.get("/equipe/ville-a/rendez-vous/agenda-ics/").content.decode()
+    first = page.split("/agenda/")[1].split(".ics")[0]
+    assert client.get(f"/agenda/{first}.ics").status_code == 200
+    staff.post("/equipe/ville-a/rendez-vous/agenda-ics/", {"action": "create"})
+    assert client.get(f"/agenda/{first}.ics").status_code == 404
+    page = staff.get("/equipe/ville-a/rendez-vous/agenda-ics/").content.decode()
+    second = page.split("/agenda/")[1].split(".ics")[0]
+    staff.post("/equipe/ville-a/rendez-vous/agenda-ics/", {"action": "revoke"})
+    assert client.get(f"/agenda/{second}.ics").status_code == 404

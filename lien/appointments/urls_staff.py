@@ -17,4 +17,5 @@ urlpatterns = [
     path("absences/", views.absence_list, name="absences"),
     path("absences/<int:pk>/supprimer/", views.absence_delete, name="absence_delete"),
     path("messages/", views.message_log, name="messages"),
+    path("agenda-ics/", views.calendar_feed, name="feed"),
 ]

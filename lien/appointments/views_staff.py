@@ -401,3 +401,26 @@ def message_log(request: HttpRequest) -> HttpResponse:
         "appointments/staff/messages.html",
         {"nav": "agenda", "items": items[:200], "state": state, "states": MessageState.choices},
     )
+
+
+@staff_view(*CARE)
+def calendar_feed(request: HttpRequest) -> HttpResponse:
+    """The member's private ICS feed URL: create (or replace) and revoke it."""
+    from lien.appointments import feeds
+    from lien.appointments.models import CalendarFeed
+
+    current = CalendarFeed.objects.filter(
+        structure=request.structure, advisor=request.user, revoked_at__isnull=True
+    ).first()
+    if request.method == "POST":
+        if request.POST.get("action") == "revoke" and current is not None:
+            feeds.feed_revoke(feed=current, actor=request.user)
+            messages.success(request, _("L'adresse de l'agenda ne fonctionne plus."))
+        elif request.POST.get("action") == "create":
+            feeds.feed_create(structure=request.structure, advisor=request.user, actor=request.user)
+            messages.success(request, _("Nouvelle adresse créée ; l'ancienne ne fonctionne plus."))
+        return redirect("agenda:feed", request.structure.slug)
+    url = request.build_absolute_uri(f"/agenda/{current.token}.ics") if current else ""
+    return render(
+        request, "appointments/staff/feed.html", {"nav": "agenda", "feed": current, "url": url}
+    )
