@@ -159,9 +159,12 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 
-# SMS: "console" (log only, the default), "file" (one JSON line per SMS in SMS_FILE_PATH) or
-# "http" (the provider adapter in lien/appointments/sms.py).
-SMS_BACKEND = env_str("SMS_BACKEND", "console")
+# SMS: "none" (no SMS is queued; the production default), "console" (logged only; the
+# development default), "file" (one JSON line per SMS in SMS_FILE_PATH) or "http" (the
+# provider adapter in lien/appointments/sms.py).
+SMS_BACKEND = env_str("SMS_BACKEND", "console" if DEBUG else "none")
+SMS_HTTP_TIMEOUT = env_int("SMS_HTTP_TIMEOUT", 10)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 SMS_FILE_PATH = env_str("SMS_FILE_PATH", str(BASE_DIR / "sms.log"))
 SMS_HTTP_URL = env_str("SMS_HTTP_URL")
 SMS_HTTP_TOKEN = env_secret("SMS_HTTP_TOKEN")

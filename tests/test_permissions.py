@@ -116,6 +116,7 @@ def url_kwargs(p, which: str) -> dict[str, dict]:
         "agenda:motif_create": {"structure_slug": s.slug},
         "agenda:absences": {"structure_slug": s.slug},
         "agenda:messages": {"structure_slug": s.slug},
+        "agenda:feed": {"structure_slug": s.slug},
         "agenda:detail": {**slug, "pk": appointment.pk},
         "agenda:cancel": {**slug, "pk": appointment.pk},
         "agenda:move": {**slug, "pk": appointment.pk},
@@ -169,6 +170,7 @@ MATRIX = {
     "agenda:absences": EDITORS,
     "agenda:absence_delete": EDITORS,
     "agenda:messages": COORD_ONLY,
+    "agenda:feed": EDITORS,
     "media": None,  # uploaded files; tested separately below
 }
 # Staff pages whose object (or structure) can belong to B: everybody of A must get 404.

@@ -144,6 +144,7 @@ def test_inverted_closure_is_refused_without_javascript(personas):
 
 @pytest.mark.django_db
 def test_deleting_a_place_asks_for_confirmation(personas):
+    personas.appointment_a.delete()
     client = signed_in(personas.coordinator)
     url = f"/equipe/ville-a/lieux/{personas.place_a.pk}/supprimer/"
     page = client.get(url).content.decode()
@@ -151,6 +152,16 @@ def test_deleting_a_place_asks_for_confirmation(personas):
     assert Place.objects.filter(pk=personas.place_a.pk).exists()
     client.post(url)
     assert not Place.objects.filter(pk=personas.place_a.pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_place_with_appointments_cannot_be_deleted(personas):
+    client = signed_in(personas.coordinator)
+    url = f"/equipe/ville-a/lieux/{personas.place_a.pk}/supprimer/"
+    assert "1 rendez-vous a été pris dans ce lieu" in client.get(url).content.decode()
+    response = client.post(url, follow=True)
+    assert "il ne peut pas être supprimé" in response.content.decode()
+    assert Place.objects.filter(pk=personas.place_a.pk).exists()
 
 
 @pytest.mark.django_db

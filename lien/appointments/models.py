@@ -153,13 +153,13 @@ class Appointment(models.Model):
     """
 
     structure = models.ForeignKey(Structure, on_delete=models.CASCADE, related_name="appointments")
-    motif = models.ForeignKey(Motif, on_delete=models.PROTECT, related_name="appointments")
+    motif = models.ForeignKey(Motif, on_delete=models.RESTRICT, related_name="appointments")
     advisor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments"
+        settings.AUTH_USER_MODEL, on_delete=models.RESTRICT, related_name="appointments"
     )
     location_type = models.CharField(max_length=20, choices=LocationType.choices)
     place = models.ForeignKey(
-        Place, null=True, blank=True, on_delete=models.PROTECT, related_name="appointments"
+        Place, null=True, blank=True, on_delete=models.RESTRICT, related_name="appointments"
     )
     start = models.DateTimeField(_("début"))
     end = models.DateTimeField(_("fin"))

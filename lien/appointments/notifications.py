@@ -6,6 +6,7 @@ database, so scheduling the same message twice creates it once.
 
 import datetime as dt
 
+from django.conf import settings
 from django.utils import timezone
 
 from lien.appointments.models import (
@@ -21,14 +22,18 @@ def _channels(appointment: Appointment) -> list[tuple[str, str]]:
     out = []
     if appointment.email:
         out.append((MessageChannel.EMAIL, appointment.email))
-    if appointment.phone:
+    if appointment.phone and sms_enabled():
         out.append((MessageChannel.SMS, appointment.phone))
     return out
 
 
+def sms_enabled() -> bool:
+    return settings.SMS_BACKEND != "none"
+
+
 def _version(appointment: Appointment) -> str:
     """Changes when the appointment moves, so a moved appointment gets new reminders."""
-    return appointment.start.strftime("%Y%m%dT%H%M")
+    return appointment.start.astimezone(dt.UTC).strftime("%Y%m%dT%H%MZ")
 
 
 def schedule_for(appointment: Appointment, kind: str) -> list[Message]:
@@ -53,7 +58,7 @@ def schedule_for(appointment: Appointment, kind: str) -> list[Message]:
             recipient = (
                 appointment.email
                 if channel == MessageChannel.EMAIL
-                else (appointment.phone if channel == MessageChannel.SMS else "")
+                else (appointment.phone if channel == MessageChannel.SMS and sms_enabled() else "")
             )
             due = appointment.start - dt.timedelta(hours=hours)
             if recipient and hours > 0 and due > now:

@@ -282,14 +282,18 @@ def appointment_set_status(*, appointment: Appointment, status: str, actor) -> A
     appointment.status = status
     if status in ACTIVE_STATUSES and _overlaps(appointment):
         raise ValidationError(_("Ce créneau a été repris par un autre rendez-vous."))
+    tell_resident = False
     if status not in ACTIVE_STATUSES and previous in ACTIVE_STATUSES:
         appointment.cancelled_at = timezone.now()
         notifications.withdraw_pending(appointment)
+        tell_resident = appointment.start > timezone.now()
     try:
         with transaction.atomic():
             appointment.save(update_fields=["status", "cancelled_at"])
     except IntegrityError as exc:
         raise ValidationError(_("Ce créneau a été repris par un autre rendez-vous.")) from exc
+    if tell_resident:
+        notifications.schedule_for(appointment, MessageKind.CANCELLATION)
     journal.record(
         structure=appointment.structure,
         action="appointment.status_changed",

@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from lien.appointments import feeds
 
 app_name = "feeds"
-urlpatterns: list = []
+urlpatterns = [
+    path("<str:token>.ics", feeds.feed, name="feed"),
+]

@@ -54,7 +54,13 @@ def purge_old_login_logs() -> None:
 
 
 def run_due_jobs(now: dt.datetime | None = None) -> list[str]:
-    """Run every due job once; returns the names of the jobs this pass ran."""
+    """Run every due job once; returns the names of the jobs this pass ran.
+
+    A job is claimed by moving its next run forward in a short committed transaction
+    (SELECT … FOR UPDATE SKIP LOCKED), so no other worker starts it; it then runs outside
+    any transaction (jobs manage their own, e.g. message delivery commits its claims before
+    sending), and its outcome is recorded afterwards.
+    """
     now = now or timezone.now()
     for job in JOBS.values():
         ScheduledTask.objects.get_or_create(name=job.name, defaults={"next_run_at": now})
@@ -68,19 +74,21 @@ def run_due_jobs(now: dt.datetime | None = None) -> list[str]:
             )
             if task is None:
                 continue
-            started = time.monotonic()
-            try:
-                with transaction.atomic():
-                    job.func()
-                task.last_error = ""
-            except Exception:
-                task.last_error = traceback.format_exc()[-4000:]
-                log.exception("job %s failed", name)
-            task.last_run_at = now
-            task.last_duration_ms = int((time.monotonic() - started) * 1000)
             task.next_run_at = now + job.every
-            task.save()
-            ran.append(name)
+            task.save(update_fields=["next_run_at"])
+        started = time.monotonic()
+        error = ""
+        try:
+            job.func()
+        except Exception:  # a failing job must not stop the others
+            error = traceback.format_exc()[-4000:]
+            log.exception("job %s failed", name)
+        ScheduledTask.objects.filter(pk=task.pk).update(
+            last_run_at=now,
+            last_duration_ms=int((time.monotonic() - started) * 1000),
+            last_error=error,
+        )
+        ran.append(name)
     return ran
 
 

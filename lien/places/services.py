@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from lien.accounts.models import Structure
 from lien.places.hours import WeeklyRule, find_overlaps
@@ -35,6 +36,14 @@ def place_save(*, structure: Structure, place: Place) -> Place:
 
 @transaction.atomic
 def place_delete(*, place: Place) -> None:
+    """Delete a place, unless appointments were made there (their history must stay)."""
+    if place.appointments.exists():
+        raise ValidationError(
+            _(
+                "Des rendez-vous ont été pris dans ce lieu : il ne peut pas être supprimé. "
+                "Décochez « publié » pour le retirer du site."
+            )
+        )
     place.delete()
 
 

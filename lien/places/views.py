@@ -82,7 +82,11 @@ def place_delete(request: HttpRequest, pk: int) -> HttpResponse:
     place = _place(request, pk)
     if request.method == "POST":
         name = place.name
-        services.place_delete(place=place)
+        try:
+            services.place_delete(place=place)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("places:edit", request.structure.slug, place.pk)
         messages.success(request, _("Lieu « %(name)s » supprimé.") % {"name": name})
         return redirect("places:list", request.structure.slug)
     return render(
@@ -92,6 +96,7 @@ def place_delete(request: HttpRequest, pk: int) -> HttpResponse:
             "nav": "places",
             "place": place,
             "presence_count": place.presences.count(),
+            "appointment_count": place.appointments.count(),
         },
     )
 
