@@ -178,6 +178,8 @@ CACHES = {
     }
 }
 RATELIMIT_VIEW = "lien.site.views.rate_limited"
+# Off only for load benchmarks from one address (bench/bench_http.py).
+RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
 
 # Strict CSP: no inline script or style, nothing from another host.
 CONTENT_SECURITY_POLICY = {

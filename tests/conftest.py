@@ -14,7 +14,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from lien.accounts.models import Membership, Role, Structure, User
-from lien.appointments.models import Absence, Appointment, Motif
+from lien.appointments.models import Absence, Appointment, CalendarFeed, Motif
 from lien.places.models import Closure, OpeningRule, Place
 from lien.schedule.models import Presence, PresenceException
 
@@ -157,6 +157,7 @@ class Personas:
         )
         self.absence_a = make_absence(self.a, self.advisor, dt.date(2027, 2, 1))
         self.absence_b = make_absence(self.b, self.outsider, dt.date(2027, 2, 1))
+        self.feed_a = CalendarFeed.objects.create(structure=self.a, advisor=self.advisor)
 
 
 @pytest.fixture

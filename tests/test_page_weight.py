@@ -139,6 +139,7 @@ def public_pages() -> list[str]:
             f"{base}cette-semaine/",
             f"{base}cette-semaine/?semaine=2027-01-04",
             f"{base}lieux/",
+            f"{base}rendez-vous/",
         ]
         pages += [
             f"{base}lieux/{place.slug}/"

@@ -117,6 +117,14 @@ def url_kwargs(p, which: str) -> dict[str, dict]:
         "agenda:absences": {"structure_slug": s.slug},
         "agenda:messages": {"structure_slug": s.slug},
         "agenda:feed": {"structure_slug": s.slug},
+        "booking:start": {"structure_slug": s.slug},
+        "booking:place": {"structure_slug": s.slug, "motif_pk": motif.pk},
+        "booking:slots": {"structure_slug": s.slug, "motif_pk": motif.pk, "place_pk": place.pk},
+        "booking:book": {"structure_slug": s.slug, "motif_pk": motif.pk, "place_pk": place.pk},
+        "booking:manage": {"token": appointment.token},
+        "booking:cancel": {"token": appointment.token},
+        "booking:move": {"token": appointment.token},
+        "feeds:feed": {"token": p.feed_a.token},
         "agenda:detail": {**slug, "pk": appointment.pk},
         "agenda:cancel": {**slug, "pk": appointment.pk},
         "agenda:move": {**slug, "pk": appointment.pk},
@@ -171,6 +179,15 @@ MATRIX = {
     "agenda:absence_delete": EDITORS,
     "agenda:messages": COORD_ONLY,
     "agenda:feed": EDITORS,
+    # Resident booking: public; the private pages are reached by the secret token only.
+    "booking:start": PUBLIC,
+    "booking:place": dict.fromkeys(PERSONAS, 302),  # one place only: straight to the times
+    "booking:slots": PUBLIC,
+    "booking:book": PUBLIC,
+    "booking:manage": PUBLIC,
+    "booking:cancel": PUBLIC,
+    "booking:move": PUBLIC,
+    "feeds:feed": PUBLIC,
     "media": None,  # uploaded files; tested separately below
 }
 # Staff pages whose object (or structure) can belong to B: everybody of A must get 404.
@@ -279,3 +296,15 @@ def test_advisor_cannot_edit_a_colleagues_presence(personas):
     url = f"/equipe/ville-a/planning/{theirs.pk}/modifier/"
     assert signed_in(personas.advisor).get(url).status_code == 404
     assert signed_in(personas.coordinator).get(url).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    ["/rdv/{}/", "/rdv/{}/annuler/", "/rdv/{}/changer/", "/agenda/{}.ics"],
+)
+def test_secret_links_need_the_exact_token(personas, client, url):
+    good = personas.appointment_a.token if url.startswith("/rdv") else personas.feed_a.token
+    assert client.get(url.format(good)).status_code == 200
+    assert client.get(url.format(good[:-1] + ("A" if good[-1] != "A" else "B"))).status_code == 404
+    assert client.post(url.format("x" * 32)).status_code in (404, 405)

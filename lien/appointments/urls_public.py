@@ -1,4 +1,27 @@
-from django.urls import path  # noqa: F401
+"""Residents' booking, at the site root (included before the site's own `<slug>/` pages).
+
+`rdv` is a reserved structure slug, so `/rdv/<token>/` never shadows a structure's page.
+"""
+
+from django.urls import path
+
+from lien.appointments import views_public as views
 
 app_name = "booking"
-urlpatterns: list = []
+urlpatterns = [
+    path("<slug:structure_slug>/rendez-vous/", views.start, name="start"),
+    path("<slug:structure_slug>/rendez-vous/<int:motif_pk>/", views.place, name="place"),
+    path(
+        "<slug:structure_slug>/rendez-vous/<int:motif_pk>/<int:place_pk>/creneaux/",
+        views.slots,
+        name="slots",
+    ),
+    path(
+        "<slug:structure_slug>/rendez-vous/<int:motif_pk>/<int:place_pk>/reserver/",
+        views.book,
+        name="book",
+    ),
+    path("rdv/<str:token>/", views.manage, name="manage"),
+    path("rdv/<str:token>/annuler/", views.cancel, name="cancel"),
+    path("rdv/<str:token>/changer/", views.move, name="move"),
+]
