@@ -83,13 +83,13 @@ def machine() -> str:
 
 
 def main() -> None:
-    from bench import bench_opendata, bench_public, bench_slots
+    from bench import bench_http, bench_opendata, bench_public, bench_slots
 
     call_command("migrate", verbosity=0)
     facts = machine()
     print(f"Machine: {facts}")
     sections = []
-    for module in (bench_opendata, bench_public, bench_slots):
+    for module in (bench_opendata, bench_public, bench_slots, bench_http):
         title, lines = module.run(timed, fmt)
         print(f"\n## {title}")
         print("\n".join(lines))

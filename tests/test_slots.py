@@ -142,7 +142,7 @@ def cases(draw) -> dict:
     step = MIN * draw(st.one_of(st.sampled_from((5, 10, 15, 20, 30)), st.integers(1, 90)))
     min_delay = MIN * draw(st.one_of(st.just(0), st.integers(0, 72 * 60)))
     max_delay = MIN * draw(st.one_of(st.just(56 * 24 * 60), st.integers(0, 35 * 24 * 60)))
-    # Production passes timezone.now(), an UTC datetime (see the xfail test below).
+    # Production passes timezone.now(), an UTC datetime.
     now = dt.datetime.combine(base, dt.time(7), tzinfo=UTC) + MIN * draw(
         st.integers(-3 * 24 * 60, 20 * 24 * 60)
     )
@@ -335,11 +335,6 @@ def test_non_positive_duration_or_step_is_refused(minutes, step):
         engine([Window(at("14:00"), at("15:00"), 1, 10)], minutes=minutes, step=step)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: now + delay is wall-clock arithmetic when `now` is a Paris datetime, so the "
-    "result depends on now's time zone across a DST change (slots.py, compute_slots)",
-)
 def test_the_same_instant_of_now_gives_the_same_slots_in_any_time_zone():
     window = Window(at("09:00", dt.date(2027, 3, 29)), at("12:00", dt.date(2027, 3, 29)), 1, 10)
     now = dt.datetime(2027, 3, 26, 10, tzinfo=PARIS)  # Friday before the spring change
@@ -349,11 +344,6 @@ def test_the_same_instant_of_now_gives_the_same_slots_in_any_time_zone():
     assert in_paris == engine([window], now=now.astimezone(UTC), **delay)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: candidate starts step in wall-clock time, so a window over the spring DST "
-    "change yields 02:00-02:45, which do not exist (slots.py, compute_slots)",
-)
 def test_a_window_over_the_dst_change_steps_in_real_time():
     day = dt.date(2027, 3, 28)
     got = engine([Window(at("01:00", day), at("04:00", day), 1, 10)])
@@ -361,12 +351,6 @@ def test_a_window_over_the_dst_change_steps_in_real_time():
     assert all(s.end.astimezone(UTC) - s.start.astimezone(UTC) == 30 * MIN for s in got)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="bug: sorting compares place_id None with an int when one advisor has an on-site "
-    "and a remote window at the same time (slots.py, compute_slots); slots_for never mixes them",
-)
 def test_remote_and_on_site_windows_of_one_advisor_can_be_mixed():
     windows = [Window(at("14:00"), at("15:00"), 1, None), Window(at("14:00"), at("15:00"), 1, 10)]
     assert len(engine(windows)) == 6

@@ -48,15 +48,19 @@ class Slot:
         return self.start - buffer, self.end + buffer
 
 
-def _merged(intervals: list[tuple[dt.datetime, dt.datetime]]):
+def _merged(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Sorted, non-overlapping intervals (touching ones merged)."""
-    out: list[list[dt.datetime]] = []
+    out: list[list[int]] = []
     for start, end in sorted(intervals):
         if out and start <= out[-1][1]:
             out[-1][1] = max(out[-1][1], end)
         else:
             out.append([start, end])
     return [(a, b) for a, b in out]
+
+
+def _seconds(value: dt.datetime) -> int:
+    return int(value.timestamp())
 
 
 def compute_slots(
@@ -70,18 +74,26 @@ def compute_slots(
     buffer: dt.timedelta = dt.timedelta(0),
     step: dt.timedelta = dt.timedelta(minutes=15),
 ) -> list[Slot]:
-    """Every bookable slot; see the module docstring for the rules."""
+    """Every bookable slot; see the module docstring for the rules.
+
+    All arithmetic is done in absolute time (seconds since the epoch), so delays and steps
+    are real durations across daylight-saving changes; slots keep their window's timezone.
+    """
     if duration <= dt.timedelta(0) or step <= dt.timedelta(0):
         raise ValueError("duration and step must be positive")
-    earliest, latest = now + min_delay, now + max_delay
-    busy_by_advisor: dict[int, list[tuple[dt.datetime, dt.datetime]]] = {}
+    dur, stp, buf = (int(x.total_seconds()) for x in (duration, step, buffer))
+    earliest = _seconds(now) + int(min_delay.total_seconds())
+    latest = _seconds(now) + int(max_delay.total_seconds())
+    busy_by_advisor: dict[int, list[tuple[int, int]]] = {}
     for b in busy:
         if b.start < b.end:
-            busy_by_advisor.setdefault(b.advisor_id, []).append((b.start, b.end))
+            busy_by_advisor.setdefault(b.advisor_id, []).append(
+                (_seconds(b.start), _seconds(b.end))
+            )
     merged = {advisor: _merged(items) for advisor, items in busy_by_advisor.items()}
     starts = {advisor: [a for a, _ in items] for advisor, items in merged.items()}
 
-    def free(advisor: int, start: dt.datetime, end: dt.datetime) -> bool:
+    def free(advisor: int, start: int, end: int) -> bool:
         items = merged.get(advisor)
         if not items:
             return True
@@ -92,14 +104,19 @@ def compute_slots(
 
     found: set[Slot] = set()
     for window in windows:
-        start = window.start
-        while start + duration <= window.end:
-            end = start + duration
-            if start >= earliest and start <= latest:
-                lo, hi = start - buffer, end + buffer
-                if free(window.advisor_id, lo, hi):
-                    found.add(Slot(start, end, window.advisor_id, window.place_id))
-            elif start > latest:
-                break
-            start += step
-    return sorted(found)
+        tz = window.start.tzinfo
+        start, window_end = _seconds(window.start), _seconds(window.end)
+        while start + dur <= window_end and start <= latest:
+            if start >= earliest and free(window.advisor_id, start - buf, start + dur + buf):
+                found.add(
+                    Slot(
+                        dt.datetime.fromtimestamp(start, tz),
+                        dt.datetime.fromtimestamp(start + dur, tz),
+                        window.advisor_id,
+                        window.place_id,
+                    )
+                )
+            start += stp
+    return sorted(
+        found, key=lambda s: (s.start, s.advisor_id, s.place_id is not None, s.place_id or 0)
+    )
