@@ -25,6 +25,7 @@ from django.db import connection
 from django.utils import timezone
 
 from bench import fixtures
+from lien.accounts.models import Membership, Role, User
 from lien.appointments.models import Appointment, Motif
 from lien.appointments.selectors import distinct_times, slots_for
 from lien.schedule.models import Presence
@@ -44,10 +45,11 @@ def _free_port() -> int:
 
 
 def _setup():
-    structure = fixtures.town("bench-rdv", "21779990700019")
+    structure = fixtures.town("bench-rdv", "21779991500012")
     place = fixtures.places(structure, 1)[0]
-    fixtures.advisors_and_presences(structure, [place], 1, 0)
-    advisor = structure.memberships.get().user
+    User.objects.filter(email="conseiller@bench-rdv.example").delete()
+    advisor = User.objects.create_user("conseiller@bench-rdv.example", None, first_name="C")
+    Membership.objects.create(user=advisor, structure=structure, role=Role.ADVISOR)
     today = timezone.localdate()
     for day in range(5):
         Presence.objects.create(
@@ -161,7 +163,13 @@ def _percentile(samples: list[float], q: float) -> float:
 
 
 def contention(server: Server, structure, place, motif) -> list[str]:
-    times = distinct_times(slots_for(motif, place=place))[:SLOTS]
+    # Ten non-overlapping times (candidates step every 15 min, appointments last 30).
+    times = []
+    for slot in distinct_times(slots_for(motif, place=place)):
+        if not times or slot.start >= times[-1].end:
+            times.append(slot)
+        if len(times) == SLOTS:
+            break
     base = f"/{structure.slug}/rendez-vous/{motif.pk}/{place.pk}/reserver/"
     prepared = []
     for i in range(CLIENTS):
