@@ -122,6 +122,15 @@ STAFF_PAGES = {
     "schedule": lambda: "/equipe/villebrie/planning/",
     "presence-new": lambda: "/equipe/villebrie/planning/nouvelle/",
     "security": lambda: "/compte/securite/",
+    "agenda": lambda: "/equipe/villebrie/rendez-vous/",
+    "agenda-day": lambda: "/equipe/villebrie/rendez-vous/?vue=jour",
+    "book-on-behalf": lambda: "/equipe/villebrie/rendez-vous/nouveau/",
+    "walk-in": lambda: "/equipe/villebrie/rendez-vous/sans-rendez-vous/",
+    "motifs": lambda: "/equipe/villebrie/rendez-vous/motifs/",
+    "motif-new": lambda: "/equipe/villebrie/rendez-vous/motifs/nouveau/",
+    "absences": lambda: "/equipe/villebrie/rendez-vous/absences/",
+    "messages": lambda: "/equipe/villebrie/rendez-vous/messages/",
+    "ics-feed": lambda: "/equipe/villebrie/rendez-vous/agenda-ics/",
 }
 
 

@@ -277,6 +277,7 @@ class Command(BaseCommand):
         PresenceException.objects.create(
             presence=thursday, date=dt.date(2026, 12, 17), reason="Formation du conseiller"
         )
+        self._motifs(town, office, seniors, youth)
 
         other = Structure(
             name="Numérique solidaire 77",
