@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from django.db.models import BigIntegerField, Func
 from django.utils import timezone
 
 from lien.accounts.models import Structure
@@ -53,11 +54,28 @@ def busy_for(
     )
     if exclude_pk:
         appointments = appointments.exclude(pk=exclude_pk)
+    # Thousands of rows: fetch epoch seconds, not datetimes (converting each timestamp in
+    # Python costs more than the query; see docs/PERFORMANCE.md).
     busy += [
         Busy(a, b, adv)
-        for a, b, adv in appointments.values_list("blocked_start", "blocked_end", "advisor_id")
+        for a, b, adv in appointments.annotate(
+            s=EpochSeconds("blocked_start"), e=EpochSeconds("blocked_end")
+        ).values_list("s", "e", "advisor_id")
     ]
     return busy
+
+
+class EpochSeconds(Func):
+    """A timestamp column as whole seconds since 1970-01-01 UTC, computed by the database."""
+
+    output_field = BigIntegerField()
+
+    def as_sql(self, compiler, connection, **extra):
+        if connection.vendor == "postgresql":
+            template = "CAST(EXTRACT(EPOCH FROM %(expressions)s) AS bigint)"
+        else:  # SQLite stores UTC text timestamps
+            template = "CAST(ROUND((julianday(%(expressions)s) - 2440587.5) * 86400.0) AS INTEGER)"
+        return super().as_sql(compiler, connection, template=template, **extra)
 
 
 def slots_for(

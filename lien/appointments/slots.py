@@ -30,10 +30,13 @@ class Window:
 
 @dataclass(frozen=True, order=True)
 class Busy:
-    """When an advisor may not take a new appointment (blocked range or absence)."""
+    """When an advisor may not take a new appointment (blocked range or absence).
 
-    start: dt.datetime
-    end: dt.datetime
+    start/end are aware datetimes or epoch seconds (as fetched by the selectors).
+    """
+
+    start: dt.datetime | int
+    end: dt.datetime | int
     advisor_id: int
 
 
@@ -59,8 +62,9 @@ def _merged(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return [(a, b) for a, b in out]
 
 
-def _seconds(value: dt.datetime) -> int:
-    return int(value.timestamp())
+def _seconds(value: dt.datetime | int) -> int:
+    """Epoch seconds; selectors may already give ints (computed by the database)."""
+    return value if isinstance(value, int) else int(value.timestamp())
 
 
 def compute_slots(
