@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "lien.schedule",
     "lien.site",
     "lien.journal",
+    "lien.beneficiaries",
+    "lien.activities",
     "lien.appointments",
 ]
 

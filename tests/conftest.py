@@ -14,7 +14,9 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from lien.accounts.models import Membership, Role, Structure, User
+from lien.activities.models import Accompaniment, Activity
 from lien.appointments.models import Absence, Appointment, CalendarFeed, Motif
+from lien.beneficiaries.models import Beneficiary
 from lien.places.models import Closure, OpeningRule, Place
 from lien.schedule.models import Presence, PresenceException
 
@@ -103,6 +105,50 @@ def make_absence(structure: Structure, advisor: User, day: dt.date) -> Absence:
     )
 
 
+def make_beneficiary(structure: Structure, **extra) -> Beneficiary:
+    values = {
+        "first_name": "Josette",
+        "last_name": "Durand",
+        "phone": "+33612345678",
+        "birth_year": 1950,
+        "gender": "feminin",
+        "social_status": "retraite",
+        "commune": "Villebrie",
+        "commune_insee": "77284",
+        **extra,
+    }
+    return Beneficiary.objects.create(structure=structure, **values)
+
+
+def make_activity(
+    structure: Structure, advisor: User, beneficiary: Beneficiary | None, place: Place, **extra
+) -> Activity:
+    """An individual accompaniment with its one accompaniment row (ORM only, no service)."""
+    activity = Activity.objects.create(
+        structure=structure,
+        advisor=advisor,
+        kind=extra.pop("kind", "individuel"),
+        date=extra.pop("date", dt.date(2026, 11, 2)),
+        duration=extra.pop("duration", 45),
+        place_type="lieu_activite",
+        place=place,
+        themes=extra.pop("themes", "|email|"),
+        created_by=advisor,
+        **extra,
+    )
+    Accompaniment.objects.create(
+        activity=activity,
+        structure=structure,
+        date=activity.date,
+        beneficiary=beneficiary,
+        age_band=beneficiary.age_band if beneficiary else "non_communique",
+        gender=beneficiary.gender if beneficiary else "non_communique",
+        social_status=beneficiary.social_status if beneficiary else "non_communique",
+        commune_insee=beneficiary.commune_insee if beneficiary else "",
+    )
+    return activity
+
+
 class Personas:
     """Named people and their objects, built once per test."""
 
@@ -158,6 +204,17 @@ class Personas:
         self.absence_a = make_absence(self.a, self.advisor, dt.date(2027, 2, 1))
         self.absence_b = make_absence(self.b, self.outsider, dt.date(2027, 2, 1))
         self.feed_a = CalendarFeed.objects.create(structure=self.a, advisor=self.advisor)
+        # People helped: notes only advisors may read; B's person is the outsider's.
+        self.beneficiary_a = make_beneficiary(self.a, notes="NOTE-CONFIDENTIELLE-A")
+        self.beneficiary_b = make_beneficiary(
+            self.b, first_name="Bernard", last_name="Martin", phone="+33698765432"
+        )
+        self.appointment_a.beneficiary = self.beneficiary_a
+        self.appointment_a.save(update_fields=["beneficiary"])
+        self.activity_a = make_activity(
+            self.a, self.advisor, self.beneficiary_a, self.place_a, notes="NOTE-CRA-A"
+        )
+        self.activity_b = make_activity(self.b, self.outsider, self.beneficiary_b, self.place_b)
 
 
 @pytest.fixture

@@ -9,7 +9,11 @@ must get 404 on B's objects, never 403 and never the page.
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from tests import perm_activities, perm_beneficiaries, perm_gdpr
 from tests.conftest import signed_in
+
+# Apps added later classify their URLs in their own module (same shapes as below).
+EXTRA_MODULES = (perm_beneficiaries, perm_gdpr, perm_activities)
 
 PERSONAS = ("coordinator", "advisor", "reception", "outsider", "anonymous")
 
@@ -131,6 +135,7 @@ def url_kwargs(p, which: str) -> dict[str, dict]:
         "agenda:status": {**slug, "pk": appointment.pk},
         "agenda:motif_edit": {**slug, "pk": motif.pk},
         "agenda:absence_delete": {**slug, "pk": absence.pk},
+        **{k: v for m in EXTRA_MODULES for k, v in m.url_kwargs(p, which).items()},
     }
 
 
@@ -190,11 +195,14 @@ MATRIX = {
     "feeds:feed": PUBLIC,
     "media": None,  # uploaded files; tested separately below
 }
+for _module in EXTRA_MODULES:
+    MATRIX.update(_module.MATRIX)
 # Staff pages whose object (or structure) can belong to B: everybody of A must get 404.
 OBJECT_SCOPED = [
     name
     for name in MATRIX
-    if name.split(":")[0] in ("places", "schedule", "agenda") or name == "site:staff_dashboard"
+    if name.split(":")[0] in ("places", "schedule", "agenda", "beneficiaries", "gdpr", "activities")
+    or name == "site:staff_dashboard"
 ]
 
 

@@ -145,6 +145,7 @@ def test_inverted_closure_is_refused_without_javascript(personas):
 @pytest.mark.django_db
 def test_deleting_a_place_asks_for_confirmation(personas):
     personas.appointment_a.delete()
+    personas.activity_a.delete()
     client = signed_in(personas.coordinator)
     url = f"/equipe/ville-a/lieux/{personas.place_a.pk}/supprimer/"
     page = client.get(url).content.decode()

@@ -1,7 +1,7 @@
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -100,6 +100,14 @@ class Structure(models.Model):
         max_length=7,
         default="#1d4f91",
         validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Couleur au format #RRGGBB."))],
+    )
+    retention_months = models.PositiveSmallIntegerField(
+        _("durée de conservation des données personnelles (mois)"),
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+        help_text=_(
+            "Les personnes sans activité depuis cette durée sont anonymisées automatiquement."
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -76,6 +76,8 @@ class Motif(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(365)],
     )
     what_to_bring = models.TextField(_("à apporter"), blank=True)
+    # National themes proposed when the advisor writes the report of such an appointment.
+    themes = models.CharField(_("thématiques du compte rendu"), max_length=700, blank=True)
     buffer_minutes = models.PositiveSmallIntegerField(
         _("temps de trajet avant et après (minutes)"),
         default=0,
@@ -177,6 +179,13 @@ class Appointment(models.Model):
     email = models.EmailField(_("e-mail"), blank=True)
     note = models.TextField(_("message de la personne"), blank=True, max_length=1000)
     address = models.CharField(_("adresse (visite à domicile)"), max_length=250, blank=True)
+    beneficiary = models.ForeignKey(
+        "beneficiaries.Beneficiary",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="appointments",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

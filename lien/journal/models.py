@@ -11,8 +11,9 @@ class JournalEntry(models.Model):
     """
 
     structure = models.ForeignKey(Structure, on_delete=models.PROTECT, related_name="+")
+    # PROTECT, not SET_NULL: the database refuses every UPDATE but a shred (see migration 0002).
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     # Who acted when there is no staff account: "resident-link", "worker", "system".
     actor_label = models.CharField(max_length=40, blank=True)
@@ -20,6 +21,10 @@ class JournalEntry(models.Model):
     object_type = models.CharField(max_length=40)
     object_id = models.BigIntegerField(null=True)
     data = models.JSONField(default=dict, blank=True)
+    # The person the entry is about (a Beneficiary pk), and values that identify them: those
+    # are overwritten with null by `shred()` when the person is erased; the row stays.
+    subject_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    personal = models.JSONField(default=dict, blank=True)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     shredded = models.BooleanField(default=False)
 

@@ -36,11 +36,11 @@ def place_save(*, structure: Structure, place: Place) -> Place:
 
 @transaction.atomic
 def place_delete(*, place: Place) -> None:
-    """Delete a place, unless appointments were made there (their history must stay)."""
-    if place.appointments.exists():
+    """Delete a place, unless appointments or activities happened there (history stays)."""
+    if place.appointments.exists() or place.activities.exists():
         raise ValidationError(
             _(
-                "Des rendez-vous ont été pris dans ce lieu : il ne peut pas être supprimé. "
+                "Des rendez-vous ou des activités ont eu lieu ici : il ne peut pas être supprimé. "
                 "Décochez « publié » pour le retirer du site."
             )
         )
