@@ -13,6 +13,9 @@ urlpatterns = [
     path("equipe/<slug:structure_slug>/lieux/", include("lien.places.urls")),
     path("equipe/<slug:structure_slug>/planning/", include("lien.schedule.urls")),
     path("equipe/<slug:structure_slug>/rendez-vous/", include("lien.appointments.urls_staff")),
+    path("equipe/<slug:structure_slug>/personnes/", include("lien.beneficiaries.urls")),
+    path("equipe/<slug:structure_slug>/personnes/", include("lien.beneficiaries.urls_gdpr")),
+    path("equipe/<slug:structure_slug>/activites/", include("lien.activities.urls")),
     path("agenda/", include("lien.appointments.urls_feed")),
     path("", include("lien.appointments.urls_public")),
     # Uploaded logos; a production reverse proxy serves /media/ itself (docs/DEPLOYMENT.md).

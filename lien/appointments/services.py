@@ -153,6 +153,7 @@ def appointment_book(
             structure=motif.structure,
             action="appointment.booked",
             obj=appointment,
+            subject=appointment.beneficiary_id,
             actor=actor,
             actor_label="" if actor else RESIDENT_LINK,
             data={"channel": channel, "start": appointment.start.isoformat(), "motif": motif.pk},
@@ -212,6 +213,7 @@ def appointment_cancel(*, appointment: Appointment, actor=None) -> Appointment:
         structure=appointment.structure,
         action="appointment.cancelled",
         obj=appointment,
+        subject=appointment.beneficiary_id,
         actor=actor,
         actor_label="" if actor else RESIDENT_LINK,
         data={"status": appointment.status},
@@ -260,6 +262,7 @@ def appointment_move(
             structure=appointment.structure,
             action="appointment.moved",
             obj=appointment,
+            subject=appointment.beneficiary_id,
             actor=actor,
             actor_label="" if actor else RESIDENT_LINK,
             data={"from": old_start.isoformat(), "to": start.isoformat()},
@@ -298,6 +301,7 @@ def appointment_set_status(*, appointment: Appointment, status: str, actor) -> A
         structure=appointment.structure,
         action="appointment.status_changed",
         obj=appointment,
+        subject=appointment.beneficiary_id,
         actor=actor,
         data={"from": previous, "to": status},
     )
@@ -346,6 +350,7 @@ def appointment_record_walk_in(
         structure=motif.structure,
         action="appointment.walk_in_recorded",
         obj=appointment,
+        subject=appointment.beneficiary_id,
         actor=actor,
     )
     return appointment

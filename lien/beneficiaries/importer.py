@@ -1,0 +1,486 @@
+"""Import of beneficiaries from the national tool's export (XLSX or CSV), all or nothing.
+
+Columns are those of La Coop de la médiation numérique's beneficiary export
+(`buildBeneficiairesWorksheet.ts`): Nom, Prénom, Année de naissance, Nom de la commune,
+Code INSEE, Code postal, N° de téléphone, E-mail, Genre, Tranche d'âge, Statut,
+Nombre d'accompagnements (ignored), Notes supplémentaires. A few usual spellings are accepted
+too; headers match whatever their accents, case and punctuation. The national XLSX starts
+with a few metadata rows: the header row is the first one naming "Nom" and "Prénom".
+"-" means empty, as in the national export.
+
+`check()` parses and validates every row; one error and nothing is saved. The upload view
+checks, then stores a `BeneficiaryImport` (pending); `run_pending()` (worker job, or the
+status page itself) claims it and writes every row in one transaction. Progress cannot be
+committed from inside that transaction, so it is published in a small file cache
+(`progress()`), which every process on the machine can read; the file itself is dropped once
+written (data minimisation).
+"""
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import logging
+import re
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.core.cache.backends.filebased import FileBasedCache
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from lien import journal
+from lien.beneficiaries.models import Beneficiary, BeneficiaryImport, ImportState, fold
+from lien.core import taxonomy
+from lien.core.validators import normalise_phone, validate_insee_code, validate_postcode
+
+log = logging.getLogger("lien.imports")
+
+MAX_ROWS = 20_000
+BATCH_SIZE = 500
+HEADER_SEARCH_ROWS = 30
+# An import left "running" this long was interrupted (its transaction rolled back).
+STALE_AFTER = dt.timedelta(minutes=30)
+EMPTY_MARKERS = {"", "-"}
+
+
+def _key(text: str) -> str:
+    """ "Tranche d’âge " → "tranche d age": headers and labels compared loosely."""
+    return re.sub(r"[^a-z0-9]+", " ", fold(str(text))).strip()
+
+
+# field → accepted headers; the first one is the national export's.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "last_name": ("Nom",),
+    "first_name": ("Prénom",),
+    "birth_year": ("Année de naissance",),
+    "commune": ("Nom de la commune", "Commune", "Commune du bénéficiaire"),
+    "commune_insee": ("Code INSEE", "Code INSEE du bénéficiaire"),
+    "postcode": ("Code postal", "Code postal du bénéficiaire"),
+    "phone": ("N° de téléphone", "Numéro de téléphone", "Téléphone"),
+    "email": ("E-mail", "Email", "Courriel"),
+    "gender": ("Genre",),
+    "age_band": ("Tranche d’âge",),
+    "social_status": ("Statut",),
+    "notes": ("Notes supplémentaires", "Notes"),
+}
+IGNORED_COLUMNS = ("Nombre d’accompagnements",)
+REQUIRED = ("last_name", "first_name")
+HEADERS = {_key(h): name for name, spellings in COLUMNS.items() for h in spellings}
+HEADERS.update({_key(h): "" for h in IGNORED_COLUMNS})
+MAX_LENGTHS = {"first_name": 80, "last_name": 80, "commune": 120, "notes": 5000, "email": 254}
+
+
+def _vocabulary(key: str) -> dict[str, str]:
+    """Folded labels and codes of a national vocabulary → code."""
+    found = {}
+    for code, label in taxonomy.choices(key):
+        found[_key(code)] = code
+        found[_key(label)] = code
+    found[_key("Non communiqué")] = taxonomy.NOT_GIVEN
+    return found
+
+
+VOCABULARIES = {
+    "gender": ("beneficiary_gender", _vocabulary("beneficiary_gender")),
+    "age_band": ("beneficiary_age_band", _vocabulary("beneficiary_age_band")),
+    "social_status": ("beneficiary_social_status", _vocabulary("beneficiary_social_status")),
+}
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read; the message says why, in French."""
+
+
+@dataclass
+class Row:
+    line: int
+    values: dict[str, Any]
+
+    @property
+    def name_key(self) -> str:
+        return fold(f"{self.values['first_name']} {self.values['last_name']}")
+
+
+# --- Reading ----------------------------------------------------------------------------------
+
+
+def _decode(content: bytes) -> str:
+    if b"\x00" in content:
+        raise ImportFileError(
+            _(
+                "Ce fichier n’est ni un CSV ni un classeur XLSX lisible (encodage UTF-16 ou "
+                "fichier binaire ?). Enregistrez-le au format CSV UTF-8 ou XLSX."
+            )
+        )
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            text = content.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        text = content.decode("latin-1")
+    if any((ord(c) < 32 and c not in "\t\r\n") or 0x7F <= ord(c) <= 0x9F for c in text):
+        raise ImportFileError(
+            _(
+                "Le fichier contient des caractères illisibles : enregistrez-le au format "
+                "CSV UTF-8 ou XLSX."
+            )
+        )
+    return text
+
+
+def _csv_rows(content: bytes):
+    text = _decode(content)
+    lines = text.splitlines()
+    if lines and lines[0].strip().lower().startswith("sep="):  # Excel's delimiter hint
+        text = "\n".join(lines[1:])
+    sample = text[:4096]
+    delimiter = ";" if sample.count(";") > sample.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        for record in reader:
+            yield reader.line_num, record
+    except csv.Error as error:
+        raise ImportFileError(
+            _("CSV mal formé vers la ligne %(line)s : guillemet non fermé ou mal placé.")
+            % {"line": reader.line_num}
+        ) from error
+
+
+def _xlsx_rows(content: bytes):
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        sheet = workbook.worksheets[0]
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, list(values)
+        workbook.close()
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, IndexError, TypeError) as error:
+        raise ImportFileError(
+            _("Ce classeur XLSX est illisible ou endommagé. Enregistrez-le de nouveau en XLSX.")
+        ) from error
+
+
+def _records(content: bytes):
+    if not content or not content.strip():
+        raise ImportFileError(_("Le fichier est vide."))
+    if content.startswith(b"PK\x03\x04"):
+        return _xlsx_rows(content)
+    if content.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ImportFileError(
+            _("L’ancien format Excel (.xls) n’est pas pris en charge : enregistrez en XLSX ou CSV.")
+        )
+    return _csv_rows(content)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    return "" if text in EMPTY_MARKERS else text
+
+
+def _expected() -> str:
+    return ", ".join(spellings[0] for spellings in COLUMNS.values())
+
+
+def _columns(header: list) -> list[str]:
+    """Field of each column ("" to ignore), or the reason the header is wrong."""
+    fields: list[str] = []
+    unknown: list[str] = []
+    for cell in header:
+        title = _cell(cell)
+        if not title:
+            fields.append("")
+            continue
+        name = HEADERS.get(_key(title))
+        if name is None:
+            unknown.append(title)
+        elif name and name in fields:
+            raise ImportFileError(_("La colonne « %(column)s » est en double.") % {"column": title})
+        fields.append(name or "")
+    if unknown:
+        raise ImportFileError(
+            _("Colonne(s) inconnue(s) : %(unknown)s. Colonnes attendues : %(expected)s.")
+            % {"unknown": ", ".join(f"« {u} »" for u in unknown), "expected": _expected()}
+        )
+    return fields
+
+
+# --- Checking ---------------------------------------------------------------------------------
+
+
+def _clean(line: int, raw: dict[str, str], errors: list[str], this_year: int) -> dict[str, Any]:
+    def fail(message: str) -> None:
+        errors.append(_("Ligne %(line)s : %(message)s") % {"line": line, "message": message})
+
+    values: dict[str, Any] = {name: raw.get(name, "") for name in COLUMNS}
+    if not values["first_name"] and not values["last_name"]:
+        fail(_("nom et prénom vides"))
+    for name, limit in MAX_LENGTHS.items():
+        if len(values[name]) > limit:
+            fail(_("%(field)s trop long (%(limit)s caractères au plus)") % {
+                "field": COLUMNS[name][0], "limit": limit})  # fmt: skip
+            values[name] = values[name][:limit]
+    year = values["birth_year"]
+    values["birth_year"] = None
+    if year:
+        if not re.fullmatch(r"\d{4}", year):
+            fail(_("année de naissance « %(value)s » illisible") % {"value": year})
+        elif not 1900 <= int(year) <= this_year:
+            fail(_("année de naissance « %(value)s » impossible") % {"value": year})
+        else:
+            values["birth_year"] = int(year)
+    phone = values["phone"]
+    if phone:
+        digits = re.sub(r"\D", "", phone)
+        if len(digits) == 9 and not phone.startswith("+"):
+            phone = "0" + digits  # a spreadsheet dropped the leading zero
+        try:
+            values["phone"] = normalise_phone(phone)
+        except ValidationError:
+            fail(_("numéro de téléphone « %(value)s » invalide") % {"value": values["phone"]})
+    if values["email"]:
+        try:
+            validate_email(values["email"])
+        except ValidationError:
+            fail(_("e-mail « %(value)s » invalide") % {"value": values["email"]})
+    for name, validator, label in (
+        ("commune_insee", validate_insee_code, _("code INSEE")),
+        ("postcode", validate_postcode, _("code postal")),
+    ):
+        if values[name]:
+            try:
+                validator(values[name])
+            except ValidationError:
+                fail(
+                    _("%(field)s « %(value)s » invalide") % {"field": label, "value": values[name]}
+                )
+    for name, (vocabulary, known) in VOCABULARIES.items():
+        text = values[name]
+        code = known.get(_key(text)) if text else taxonomy.NOT_GIVEN
+        if code is None:
+            labels = ", ".join(label for _code, label in taxonomy.choices(vocabulary))
+            fail(
+                _("%(field)s « %(value)s » inconnu (valeurs possibles : %(labels)s)")
+                % {"field": COLUMNS[name][0].lower(), "value": text, "labels": labels}
+            )
+            code = taxonomy.NOT_GIVEN
+        values[name] = code
+    return values
+
+
+def check(file) -> tuple[list[Row], list[str]]:
+    """Read and validate every row of a CSV or XLSX file: (rows, French error messages).
+
+    `file` is bytes or a file-like object. Any error means nothing may be saved.
+    """
+    content = file if isinstance(file, bytes | bytearray) else file.read()
+    content = bytes(content)
+    errors: list[str] = []
+    rows: list[Row] = []
+    this_year = timezone.localdate().year
+    try:
+        records = _records(content)
+        fields: list[str] | None = None
+        for line, record in records:
+            cells = [_cell(c) for c in record]
+            if fields is None:
+                keys = {HEADERS.get(_key(c)) for c in cells if c}
+                if set(REQUIRED) <= keys:
+                    fields = _columns(record)
+                elif line >= HEADER_SEARCH_ROWS:
+                    break
+                continue
+            if not any(cells):
+                continue  # blank lines, e.g. at the end of a spreadsheet
+            if len(rows) >= MAX_ROWS:
+                raise ImportFileError(
+                    _("Le fichier compte plus de %(max)s personnes : découpez-le.")
+                    % {"max": f"{MAX_ROWS:,}".replace(",", "\u202f")}
+                )
+            if len(cells) > len(fields) and any(cells[len(fields) :]):
+                errors.append(
+                    _("Ligne %(line)s : plus de valeurs que de colonnes") % {"line": line}
+                )
+                continue
+            raw = {name: cells[i] for i, name in enumerate(fields) if name and i < len(cells)}
+            rows.append(Row(line, _clean(line, raw, errors, this_year)))
+        if fields is None:
+            raise ImportFileError(
+                _(
+                    "Colonnes « Nom » et « Prénom » introuvables : ce fichier n’est pas un "
+                    "export de bénéficiaires. Colonnes attendues : %(expected)s."
+                )
+                % {"expected": _expected()}
+            )
+        if not rows and not errors:
+            raise ImportFileError(_("Le fichier ne contient aucune personne."))
+    except ImportFileError as error:
+        return [], [str(error)]
+    return rows, errors
+
+
+# --- Progress ---------------------------------------------------------------------------------
+
+
+def _progress_cache() -> FileBasedCache:
+    # One directory per database, so test runs and instances on one machine never mix.
+    name = str(connection.settings_dict.get("NAME"))
+    digest = hashlib.sha256(f"{connection.vendor}:{name}".encode()).hexdigest()[:16]
+    folder = Path(tempfile.gettempdir()) / f"lien-import-progress-{digest}"
+    return FileBasedCache(str(folder), {"TIMEOUT": 24 * 3600})
+
+
+def _progress_key(pk: int) -> str:
+    return f"import-progress-{pk}"
+
+
+def progress(job: BeneficiaryImport) -> int:
+    """Rows written so far (committed or not) by the run of this import."""
+    if job.state == ImportState.DONE:
+        return job.total
+    if job.state == ImportState.RUNNING:
+        return min(int(_progress_cache().get(_progress_key(job.pk), 0)), job.total)
+    return job.done
+
+
+# --- Running ----------------------------------------------------------------------------------
+
+
+def _claim(import_pk: int | None) -> BeneficiaryImport | None:
+    """Move one pending import to running in a committed transaction; None if none is free."""
+    with transaction.atomic():
+        pending = BeneficiaryImport.objects.filter(state=ImportState.PENDING).order_by("pk")
+        if import_pk is not None:
+            pending = pending.filter(pk=import_pk)
+        job = pending.select_for_update(skip_locked=True).first()
+        if job is None:
+            return None
+        job.state = ImportState.RUNNING
+        job.save(update_fields=["state"])
+    _progress_cache().set(_progress_key(job.pk), 0)
+    return job
+
+
+def _fail_stale(now: dt.datetime) -> None:
+    """Mark failed the imports whose writer died (its transaction rolled back: nothing saved).
+
+    A live writer holds its import's row lock for the whole write (see `_run`), so on
+    PostgreSQL SKIP LOCKED leaves it alone; the age condition covers the instant between a
+    claim and that lock, and SQLite, where writers are serialised anyway.
+    """
+    with transaction.atomic():
+        stale = list(
+            BeneficiaryImport.objects.select_for_update(skip_locked=True)
+            .filter(state=ImportState.RUNNING, created_at__lt=now - STALE_AFTER)
+            .values_list("pk", flat=True)
+        )
+        BeneficiaryImport.objects.filter(pk__in=stale).update(
+            state=ImportState.FAILED,
+            finished_at=now,
+            content=b"",
+            report=[{"row": None, "message": _("Import interrompu : rien n’a été enregistré.")}],
+        )
+
+
+def run_pending(import_pk: int | None = None) -> int:
+    """Write the pending imports (only `import_pk` if given); returns how many ran.
+
+    The worker calls it without argument (and cleans up interrupted imports); the status
+    page with its import, so that imports work without a worker too.
+    """
+    if import_pk is None:
+        _fail_stale(timezone.now())
+    ran = 0
+    while (job := _claim(import_pk)) is not None:
+        _run(job)
+        ran += 1
+        if import_pk is not None:
+            break
+    return ran
+
+
+def _finish(job: BeneficiaryImport, state: str, report: list[dict], done: int) -> None:
+    BeneficiaryImport.objects.filter(pk=job.pk).update(
+        state=state, report=report, done=done, finished_at=timezone.now(), content=b""
+    )
+
+
+def _run(job: BeneficiaryImport) -> None:
+    """Check the file again and write every row in one transaction (all or nothing)."""
+    try:
+        with transaction.atomic():
+            # Held until commit: tells `_fail_stale` of other workers that this one is alive.
+            job = BeneficiaryImport.objects.select_for_update().get(pk=job.pk)
+            rows, errors = check(bytes(job.content))
+            if errors:
+                report = [{"row": None, "message": e} for e in errors]
+                _finish(job, ImportState.FAILED, report, 0)
+                return
+            created, report = _write(job, rows)
+            journal.record(
+                structure=job.structure,
+                action="beneficiary.imported",
+                obj=job,
+                actor=job.created_by,
+                actor_label="" if job.created_by else "worker",
+                data={"count": created, "skipped": len(report)},
+            )
+            _finish(job, ImportState.DONE, report, len(rows))
+    except DatabaseError:
+        log.exception("import %s failed", job.pk)
+        message = _("Import refusé par la base de données : rien n’a été enregistré.")
+        _finish(job, ImportState.FAILED, [{"row": None, "message": message}], 0)
+
+
+def _write(job: BeneficiaryImport, rows: list[Row]) -> tuple[int, list[dict]]:
+    """Create the people, skipping those already known; returns (created, report)."""
+    known_years: set[tuple[str, int]] = set()
+    known_phones: set[tuple[str, str]] = set()
+    existing = Beneficiary.objects.of_structure(job.structure).identified()
+    for name, year, phone in existing.values_list("search_name", "birth_year", "phone"):
+        if year:
+            known_years.add((name, year))
+        if phone:
+            known_phones.add((name, phone))
+    report: list[dict] = []
+    people: list[Beneficiary] = []
+    for row in rows:
+        values, name = row.values, row.name_key
+        year, phone = values["birth_year"], values["phone"]
+        if (year and (name, year) in known_years) or (phone and (name, phone) in known_phones):
+            report.append({"row": row.line, "message": _("personne déjà connue, non importée")})
+            continue
+        if year:
+            known_years.add((name, year))
+        if phone:
+            known_phones.add((name, phone))
+        people.append(
+            Beneficiary(
+                structure=job.structure,
+                created_by=job.created_by,
+                search_name=name,  # bulk_create does not call save()
+                age_band=taxonomy.age_band(year) if year else values["age_band"],
+                **{k: v for k, v in values.items() if k != "age_band"},
+            )
+        )
+    cache = _progress_cache()
+    skipped = len(report)
+    for start in range(0, len(people), BATCH_SIZE):
+        Beneficiary.objects.bulk_create(people[start : start + BATCH_SIZE])
+        done = min(skipped + start + BATCH_SIZE, len(rows))
+        cache.set(_progress_key(job.pk), done)
+    cache.set(_progress_key(job.pk), len(rows))
+    return len(people), report

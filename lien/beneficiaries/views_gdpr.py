@@ -1,0 +1,157 @@
+"""GDPR pages: access export, erasure, imports, and the retention report.
+
+Only advisors reach a person's data (coordinators never see names, reception only books);
+the retention report shows coordinators counts only.
+"""
+
+import json
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from lien import journal
+from lien.accounts.access import staff_view
+from lien.accounts.models import Role
+from lien.beneficiaries import gdpr, importer
+from lien.beneficiaries.forms_gdpr import ImportForm
+from lien.beneficiaries.models import Beneficiary, BeneficiaryImport, ImportState
+
+ADVISOR = Role.ADVISOR
+SOON_DAYS = 30
+
+
+def _person(request: HttpRequest, pk: int) -> Beneficiary:
+    return get_object_or_404(
+        Beneficiary.objects.of_structure(request.structure).select_related("structure"), pk=pk
+    )
+
+
+def _exported(request: HttpRequest, person: Beneficiary, fmt: str) -> dict:
+    data = gdpr.access_export(person) if fmt == "json" else gdpr.collect(person)
+    journal.record(
+        structure=request.structure,
+        action="beneficiary.exported",
+        obj=person,
+        actor=request.user,
+        subject=person,
+        data={"format": fmt},
+    )
+    return data
+
+
+@staff_view(ADVISOR)
+def export(request: HttpRequest, pk: int) -> HttpResponse:
+    """Everything held about one person, as a page they can read and print."""
+    person = _person(request, pk)
+    data = _exported(request, person, "html")
+    return render(
+        request, "beneficiaries/gdpr/export.html", {"person": person, "data": data, "nav": ""}
+    )
+
+
+@staff_view(ADVISOR)
+def export_json(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _person(request, pk)
+    data = _exported(request, person, "json")
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json"
+    )
+    response["Content-Disposition"] = f'attachment; filename="donnees-personne-{person.pk}.json"'
+    return response
+
+
+@staff_view(ADVISOR)
+def erase(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirmation page, then anonymisation (keeps the statistical profile)."""
+    person = _person(request, pk)
+    if request.method == "POST":
+        if gdpr.erase(person, actor=request.user, reason="request"):
+            messages.success(
+                request,
+                _("Les données personnelles ont été effacées ; les statistiques sont gardées."),
+            )
+        else:
+            messages.info(request, _("Cette personne était déjà anonymisée."))
+        return redirect("beneficiaries:detail", request.structure.slug, person.pk)
+    return render(request, "beneficiaries/gdpr/erase.html", {"person": person, "nav": ""})
+
+
+@staff_view(ADVISOR)
+def import_upload(request: HttpRequest) -> HttpResponse:
+    """Check the whole file at once; store it for writing only when every row is valid."""
+    form = ImportForm(request.POST or None, request.FILES or None)
+    errors: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        content = upload.read()
+        rows, errors = importer.check(content)
+        if not errors:
+            job = BeneficiaryImport.objects.create(
+                structure=request.structure,
+                created_by=request.user,
+                filename=upload.name[:200],
+                content=content,
+                total=len(rows),
+            )
+            return redirect("gdpr:import_status", request.structure.slug, job.pk)
+    recent = BeneficiaryImport.objects.filter(structure=request.structure)[:5]
+    return render(
+        request,
+        "beneficiaries/gdpr/import.html",
+        {"form": form, "errors": errors, "recent": recent, "nav": ""},
+    )
+
+
+@staff_view(ADVISOR)
+def import_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """Progress of one import; polls itself (htmx) until it is done."""
+    job = get_object_or_404(BeneficiaryImport.objects.filter(structure=request.structure), pk=pk)
+    if job.state == ImportState.PENDING:
+        # Without a worker (`make run`), the page writes the file itself; the claim makes
+        # sure the worker and the page never both do.
+        importer.run_pending(job.pk)
+        job.refresh_from_db()
+    done = importer.progress(job)
+    percent = int(100 * done / job.total) if job.total else 100
+    context = {
+        "job": job,
+        "done": done,
+        "percent": percent,
+        "finished": job.state in (ImportState.DONE, ImportState.FAILED),
+        "nav": "",
+    }
+    template = "beneficiaries/gdpr/_import_progress.html"
+    if not request.headers.get("HX-Request"):
+        template = "beneficiaries/gdpr/import_status.html"
+    return render(request, template, context)
+
+
+@staff_view(Role.COORDINATOR, ADVISOR)
+def retention(request: HttpRequest) -> HttpResponse:
+    """Dry run of the retention job: who would be anonymised now and within 30 days."""
+    structure = request.structure
+    now = timezone.now()
+    due = gdpr.retention_candidates(structure, now=now)
+    soon = gdpr.retention_candidates(structure, now=now, horizon=SOON_DAYS).exclude(
+        pk__in=due.values("pk")
+    )
+    context = {
+        "months": structure.retention_months,
+        "due_count": due.count(),
+        "soon_count": soon.count(),
+        "soon_days": SOON_DAYS,
+        "nav": "",
+    }
+    if request.membership.role == ADVISOR:
+        people = list(gdpr.retention_candidates(structure, now=now, horizon=SOON_DAYS))
+        context["people"] = people
+        journal.record(
+            structure=structure,
+            action="beneficiary.listed",
+            actor=request.user,
+            data={"page": "retention", "count": len(people)},
+        )
+    return render(request, "beneficiaries/gdpr/retention.html", context)
