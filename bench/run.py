@@ -83,13 +83,17 @@ def machine() -> str:
 
 
 def main() -> None:
-    from bench import bench_http, bench_opendata, bench_public, bench_slots
+    from bench import bench_activities, bench_http, bench_opendata, bench_public, bench_slots
 
     call_command("migrate", verbosity=0)
     facts = machine()
     print(f"Machine: {facts}")
     sections = []
-    for module in (bench_opendata, bench_public, bench_slots, bench_http):
+    only = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
+    modules = (bench_opendata, bench_public, bench_slots, bench_http, bench_activities)
+    for module in modules:
+        if only and module.__name__.rpartition("_")[2] not in only:
+            continue
         title, lines = module.run(timed, fmt)
         print(f"\n## {title}")
         print("\n".join(lines))

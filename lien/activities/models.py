@@ -171,9 +171,7 @@ class Activity(models.Model):
 class Accompaniment(models.Model):
     """One participant of one activity, with their profile as it was that day."""
 
-    activity = models.ForeignKey(
-        Activity, on_delete=models.CASCADE, related_name="accompaniments"
-    )
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="accompaniments")
     # Denormalised from the activity for statistics over one table.
     structure = models.ForeignKey(Structure, on_delete=models.PROTECT, related_name="+")
     date = models.DateField()
@@ -220,3 +218,6 @@ class EntryDefaults(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "structure"], name="entry_defaults_once")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.structure_id}"

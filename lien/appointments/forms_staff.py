@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lien.accounts.models import Role, User
 from lien.appointments.models import Absence, LocationType, Motif, Status
+from lien.core import taxonomy
 from lien.places.models import Place
 
 
@@ -15,6 +16,14 @@ def advisors_of(structure):
 
 
 class MotifForm(forms.ModelForm):
+    themes = forms.MultipleChoiceField(
+        label=_("Thématiques du compte rendu"),
+        required=False,
+        choices=taxonomy.THEMES,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Cochées d'avance dans le compte rendu d'un rendez-vous de ce motif."),
+    )
+
     class Meta:
         model = Motif
         fields = [
@@ -29,6 +38,7 @@ class MotifForm(forms.ModelForm):
             "what_to_bring",
             "buffer_minutes",
             "active",
+            "themes",
         ]
         widgets = {
             "places": forms.CheckboxSelectMultiple,
@@ -43,6 +53,10 @@ class MotifForm(forms.ModelForm):
     def __init__(self, *args, structure, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["places"].queryset = Place.objects.of_structure(structure)
+        self.initial["themes"] = taxonomy.unpack(self.instance.themes)
+
+    def clean_themes(self) -> str:
+        return taxonomy.pack(self.cleaned_data["themes"])
 
     def clean(self):
         data = super().clean()

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from lien.accounts.access import staff_view
 from lien.accounts.models import Role
+from lien.activities.models import Activity
 from lien.appointments import services
 from lien.appointments.forms_staff import (
     AbsenceForm,
@@ -31,6 +33,7 @@ from lien.appointments.models import (
     Message,
     MessageState,
     Motif,
+    Status,
 )
 from lien.appointments.selectors import slots_for
 from lien.journal.models import JournalEntry
@@ -67,7 +70,7 @@ def agenda(request: HttpRequest) -> HttpResponse:
     tz = timezone.get_current_timezone()
     items = (
         Appointment.objects.of_structure(structure)
-        .select_related("motif", "place", "advisor")
+        .select_related("motif", "place", "advisor", "activity")
         .filter(
             start__gte=dt.datetime.combine(start, dt.time(), tzinfo=tz),
             start__lt=dt.datetime.combine(end, dt.time(), tzinfo=tz),
@@ -84,7 +87,7 @@ def agenda(request: HttpRequest) -> HttpResponse:
         # A search looks at every date, not only this week.
         items = (
             Appointment.objects.of_structure(structure)
-            .select_related("motif", "place", "advisor")
+            .select_related("motif", "place", "advisor", "activity")
             .filter(
                 Q(first_name__icontains=query)
                 | Q(last_name__icontains=query)
@@ -119,6 +122,9 @@ def agenda(request: HttpRequest) -> HttpResponse:
             "places": Place.objects.of_structure(structure),
             "advisor_id": advisor_id,
             "place_id": place_id,
+            "now": timezone.now(),
+            "can_record": request.membership.role in CARE,
+            "can_report": request.membership.role == Role.ADVISOR,
         },
     )
 
@@ -207,6 +213,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "nav": "agenda",
             "appointment": appointment,
             "can_record": role in CARE,
+            "can_report": role == Role.ADVISOR,
+            "report": Activity.objects.filter(appointment=appointment).first(),
             "show_note": role in CARE,
             "history": JournalEntry.objects.filter(
                 object_type="appointment", object_id=appointment.pk
@@ -282,7 +290,28 @@ def set_status(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, _("Statut enregistré."))
+            if _report_due(request, appointment, form.cleaned_data["status"]):
+                # Fast entry: the advisor writes the report of what just happened.
+                return redirect(
+                    reverse("activities:create", args=[request.structure.slug])
+                    + f"?rdv={appointment.pk}"
+                )
+    if request.POST.get("retour") == "agenda":
+        day = timezone.localdate(appointment.start)
+        return redirect(
+            reverse("agenda:agenda", args=[request.structure.slug])
+            + f"?jour={day:%Y-%m-%d}&vue=jour"
+        )
     return redirect("agenda:detail", request.structure.slug, appointment.pk)
+
+
+def _report_due(request: HttpRequest, appointment: Appointment, status: str) -> bool:
+    """An advisor marked it seen and no report of it exists yet."""
+    return (
+        status == Status.SEEN
+        and request.membership.role == Role.ADVISOR
+        and not Activity.objects.filter(appointment=appointment).exists()
+    )
 
 
 @staff_view(*CARE)

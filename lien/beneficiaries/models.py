@@ -86,9 +86,7 @@ class Beneficiary(models.Model):
     )
     postcode = models.CharField(_("code postal"), max_length=5, blank=True)
     notes = models.TextField(_("notes"), blank=True, max_length=5000)
-    notice_given_on = models.DateField(
-        _("notice d'information remise le"), null=True, blank=True
-    )
+    notice_given_on = models.DateField(_("notice d'information remise le"), null=True, blank=True)
     # Folded "first last" for accent-insensitive search; kept in step by save().
     search_name = models.CharField(max_length=170, blank=True, editable=False)
     created_by = models.ForeignKey(
@@ -136,9 +134,7 @@ class Beneficiary(models.Model):
                 name="beneficiary_gender_valid",
             ),
             models.CheckConstraint(
-                condition=models.Q(
-                    social_status__in=taxonomy.codes("beneficiary_social_status")
-                ),
+                condition=models.Q(social_status__in=taxonomy.codes("beneficiary_social_status")),
                 name="beneficiary_social_status_valid",
             ),
             models.CheckConstraint(
@@ -149,6 +145,15 @@ class Beneficiary(models.Model):
 
     def __str__(self) -> str:
         return self.display_name
+
+    def save(self, *args, **kwargs):
+        self.search_name = fold(f"{self.first_name} {self.last_name}")
+        if self.birth_year:
+            self.age_band = taxonomy.age_band(self.birth_year)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "search_name", "age_band"}
+        super().save(*args, **kwargs)
 
     @property
     def display_name(self) -> str:
@@ -161,15 +166,6 @@ class Beneficiary(models.Model):
     @property
     def is_identified(self) -> bool:
         return not self.anonymous and self.anonymised_at is None
-
-    def save(self, *args, **kwargs):
-        self.search_name = fold(f"{self.first_name} {self.last_name}")
-        if self.birth_year:
-            self.age_band = taxonomy.age_band(self.birth_year)
-        update_fields = kwargs.get("update_fields")
-        if update_fields is not None:
-            kwargs["update_fields"] = {*update_fields, "search_name", "age_band"}
-        super().save(*args, **kwargs)
 
 
 class ImportState(models.TextChoices):

@@ -72,7 +72,9 @@ def age_band(birth_year: int | None, today: dt.date | None = None) -> str:
     """The national age band for a birth year (age reached this calendar year)."""
     if not birth_year:
         return NOT_GIVEN
-    age = (today or dt.date.today()).year - birth_year
+    from django.utils import timezone
+
+    age = (today or timezone.localdate()).year - birth_year
     for limit, code in _AGE_LIMITS:
         if age < limit:
             return code

@@ -64,8 +64,7 @@ def shred(*, subject_ids) -> int:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT set_config(%s, 'on', true)", [SHREDDING_SETTING])
         entries = JournalEntry.objects.filter(
-            Q(subject_id__in=subject_ids)
-            | Q(object_type="beneficiary", object_id__in=subject_ids),
+            Q(subject_id__in=subject_ids) | Q(object_type="beneficiary", object_id__in=subject_ids),
             shredded=False,
         )
         for entry in entries.only("pk", "personal").iterator():

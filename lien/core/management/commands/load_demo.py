@@ -10,6 +10,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -278,6 +279,7 @@ class Command(BaseCommand):
             presence=thursday, date=dt.date(2026, 12, 17), reason="Formation du conseiller"
         )
         self._motifs(town, office, seniors, youth)
+        self._people_and_reports(town, camille, office, seniors)
 
         other = Structure(
             name="Numérique solidaire 77",
@@ -322,6 +324,7 @@ class Command(BaseCommand):
         motif(
             [office],
             title="Refaire ma carte d'identité ou mon passeport",
+            themes="|aide_aux_demarches_administratives|",
             description="Faire la pré-demande en ligne et prendre rendez-vous en mairie.",
             duration=45,
             what_to_bring="Votre ancienne carte ou votre passeport, un justificatif de "
@@ -330,6 +333,7 @@ class Command(BaseCommand):
         motif(
             [office, seniors, youth],
             title="Apprendre à utiliser mon téléphone",
+            themes="|prendre_en_main_du_materiel|",
             description="Appels, photos, messages, applications : à votre rythme.",
             duration=30,
             what_to_bring="Votre téléphone chargé et son code.",
@@ -337,12 +341,14 @@ class Command(BaseCommand):
         motif(
             [office],
             title="Mes démarches en ligne (CAF, impôts, Ameli, France Travail)",
+            themes="|aide_aux_demarches_administratives|navigation_sur_internet|",
             duration=45,
             what_to_bring="Vos identifiants si vous les avez, vos courriers.",
         )
         motif(
             [office, seniors],
             title="Un doute sur un message ou un appel (arnaque ?)",
+            themes="|securite_numerique|",
             description="Nous regardons ensemble le message ou le courriel reçu.",
             duration=30,
             min_delay_hours=1,
@@ -350,6 +356,7 @@ class Command(BaseCommand):
         )
         motif(
             title="Être aidé par téléphone",
+            themes="|diagnostic_numerique|",
             location_type=LocationType.PHONE,
             duration=20,
             description="Le conseiller vous appelle au numéro indiqué.",
@@ -362,6 +369,123 @@ class Command(BaseCommand):
             bookable_by_residents=False,
             description="Pour les personnes qui ne peuvent pas se déplacer, sur demande "
             "auprès de l'accueil.",
+        )
+
+    def _people_and_reports(self, town: Structure, advisor: User, office, seniors) -> None:
+        """A few fictional people and the reports of the last weeks (all names invented)."""
+        from lien.activities.services import activity_create
+        from lien.beneficiaries.services import beneficiary_create, notice_given
+
+        today = timezone.localdate()
+        people = [
+            beneficiary_create(structure=town, actor=advisor, **values)
+            for values in (
+                {
+                    "first_name": "Josette",
+                    "last_name": "Lefèvre",
+                    "phone": "06 12 34 56 78",
+                    "birth_year": 1946,
+                    "gender": "feminin",
+                    "social_status": "retraite",
+                    "commune": "Villebrie",
+                    "commune_insee": "77999",
+                },
+                {
+                    "first_name": "Karim",
+                    "last_name": "Haddad",
+                    "email": "karim.h@example.org",
+                    "birth_year": 1988,
+                    "gender": "masculin",
+                    "social_status": "sans_emploi",
+                    "commune": "Villebrie",
+                    "commune_insee": "77999",
+                    "notes": "Cherche un emploi de cariste ; n'a pas d'ordinateur.",
+                },
+                {
+                    "first_name": "Hélène",
+                    "last_name": "Dubois",
+                    "phone": "07 98 76 54 32",
+                    "birth_year": 1959,
+                    "gender": "feminin",
+                    "social_status": "en_emploi",
+                    "commune": "Melun",
+                    "commune_insee": "77288",
+                },
+                {
+                    "first_name": "Lucas",
+                    "last_name": "Moreau",
+                    "birth_year": 2009,
+                    "gender": "masculin",
+                    "social_status": "scolarise",
+                    "commune": "Villebrie",
+                    "commune_insee": "77999",
+                },
+            )
+        ]
+        for person in people[:2]:
+            notice_given(beneficiary=person, on=today - dt.timedelta(days=20), actor=advisor)
+
+        def report(days_ago: int, kind: str = "individuel", **values) -> None:
+            base = {
+                "date": today - dt.timedelta(days=days_ago),
+                "duration": 45,
+                "place_type": "lieu_activite",
+                "place": office,
+                "materials": ["telephone"],
+            }
+            activity_create(
+                structure=town,
+                advisor=advisor,
+                kind=kind,
+                values={**base, **values},
+                beneficiary=values.pop("beneficiary", None) if kind == "individuel" else None,
+                participants=values.pop("participants", ()),
+                counters=values.pop("counters", None),
+                profile={"age_band": "soixante_dix_plus", "gender": "masculin"},
+            )
+
+        report(
+            15,
+            beneficiary=people[0],
+            themes=["prendre_en_main_du_materiel"],
+            autonomy="entierement_accompagne",
+        )
+        report(
+            8,
+            beneficiary=people[1],
+            themes=["aide_aux_demarches_administratives", "insertion_professionnelle"],
+            procedure_themes=["travail_formation"],
+            procedure_text="Inscription à France Travail",
+            autonomy="partiellement_autonome",
+            referred=True,
+            referral="insertion_professionnelle",
+            duration=60,
+        )
+        report(
+            6,
+            beneficiary=people[2],
+            themes=["securite_numerique"],
+            duration=30,
+            autonomy="autonome",
+        )
+        report(5, themes=["email"], duration=30, autonomy="autonome")  # anonymous person
+        report(
+            3,
+            kind="collectif",
+            place=seniors,
+            themes=["securite_numerique"],
+            workshop_title="Arnaques par SMS : les reconnaître",
+            level="debutant",
+            duration=90,
+            participants=[people[0]],
+            counters={
+                "total": 6,
+                "deja_accompagne": 2,
+                "genre_feminin": 4,
+                "genre_masculin": 2,
+                "tranche_age_soixante_dix_plus": 5,
+                "statut_social_retraite": 6,
+            },
         )
 
     # --- output ----------------------------------------------------------------------

@@ -1,0 +1,305 @@
+"""The activity report form: built for a phone, checked with the services' taxonomy rules."""
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from lien.activities import services
+from lien.activities.models import MAX_DURATION, Kind
+from lien.beneficiaries.models import Beneficiary
+from lien.core import taxonomy
+from lien.core.validators import validate_insee_code
+from lien.places.models import Place
+
+
+def _minutes(value: int) -> str:
+    hours, minutes = divmod(value, 60)
+    if not hours:
+        return f"{minutes} min"
+    return f"{hours} h {minutes:02d}" if minutes else f"{hours} h"
+
+
+def _checks(choices, label) -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        label=label, required=False, choices=choices, widget=forms.CheckboxSelectMultiple
+    )
+
+
+def _radios(choices, label) -> forms.ChoiceField:
+    return forms.ChoiceField(label=label, required=False, choices=choices, widget=forms.RadioSelect)
+
+
+def _blank(choices) -> list[tuple[str, str]]:
+    return [("", "—"), *choices]
+
+
+def counter_label(code: str) -> str:
+    if code == "total":
+        return str(_("Participants anonymes (nombre)"))
+    if code == "deja_accompagne":
+        return str(_("dont déjà accompagnés auparavant"))
+    for prefix, key in (
+        ("genre_", "beneficiary_gender"),
+        ("tranche_age_", "beneficiary_age_band"),
+        ("statut_social_", "beneficiary_social_status"),
+    ):
+        if code.startswith(prefix):
+            return taxonomy.label(key, code.removeprefix(prefix))
+    return code
+
+
+COUNTER_PREFIX = "n_"  # form field names of the anonymous counters: "n_genre_feminin"…
+
+
+class ActivityForm(forms.Form):
+    date = forms.DateField(
+        label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    duration = _radios([(str(m), _minutes(m)) for m in taxonomy.DURATION_PRESETS], _("Durée"))
+    duration_other = forms.IntegerField(
+        label=_("Autre durée, en minutes"),
+        required=False,
+        min_value=1,
+        max_value=MAX_DURATION,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    # The person of an individual accompaniment.
+    beneficiary = forms.ModelChoiceField(
+        label=_("Personne accompagnée"),
+        queryset=Beneficiary.objects.none(),
+        required=False,
+        empty_label=_("— Personne anonyme —"),
+        help_text=_("Laissez « Personne anonyme » pour ne garder que le profil ci-dessous."),
+    )
+    from_contact = forms.BooleanField(
+        label=_("Retrouver ou créer la fiche de la personne du rendez-vous"),
+        required=False,
+        initial=True,
+    )
+    anon_gender = forms.ChoiceField(
+        label=_("Genre"), required=False, choices=taxonomy.GENDERS, initial=taxonomy.NOT_GIVEN
+    )
+    anon_age_band = forms.ChoiceField(
+        label=_("Tranche d'âge"),
+        required=False,
+        choices=taxonomy.AGE_BANDS,
+        initial=taxonomy.NOT_GIVEN,
+    )
+    anon_social_status = forms.ChoiceField(
+        label=_("Statut"),
+        required=False,
+        choices=taxonomy.SOCIAL_STATUSES,
+        initial=taxonomy.NOT_GIVEN,
+    )
+    anon_commune = forms.CharField(
+        label=_("Commune de la personne"), max_length=120, required=False
+    )
+    anon_commune_insee = forms.CharField(
+        label=_("Code INSEE de sa commune"), max_length=5, required=False
+    )
+    anon_returning = forms.BooleanField(label=_("Déjà accompagnée auparavant"), required=False)
+    # The people of a workshop.
+    workshop_title = forms.CharField(label=_("Nom de l'atelier"), max_length=200, required=False)
+    participants = forms.ModelMultipleChoiceField(
+        label=_("Participants dont vous avez la fiche"),
+        queryset=Beneficiary.objects.none(),
+        required=False,
+    )
+    place_type = _radios(taxonomy.PLACE_TYPES, _("Lieu"))
+    place = forms.ModelChoiceField(
+        label=_("Lequel de vos lieux"), queryset=Place.objects.none(), required=False
+    )
+    commune = forms.CharField(label=_("Commune"), max_length=120, required=False)
+    commune_insee = forms.CharField(
+        label=_("Code INSEE de la commune"), max_length=5, required=False
+    )
+    themes = _checks(taxonomy.THEMES, _("Thématiques"))
+    procedure_themes = _checks(taxonomy.PROCEDURE_THEMES, _("Démarches administratives"))
+    procedure_text = forms.CharField(
+        label=_("Précision de la démarche"), max_length=300, required=False
+    )
+    materials = _checks(taxonomy.MATERIALS, _("Matériel utilisé"))
+    autonomy = _radios(taxonomy.AUTONOMY, _("Autonomie de la personne"))
+    level = _radios(taxonomy.WORKSHOP_LEVELS, _("Niveau de l'atelier"))
+    referred = forms.BooleanField(label=_("Personne réorientée"), required=False)
+    referral = forms.ChoiceField(
+        label=_("Vers quelle structure"), required=False, choices=_blank(taxonomy.REFERRALS)
+    )
+    notes = forms.CharField(
+        label=_("Notes"),
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Visibles des seuls conseillers ; n'y écrivez que l'utile."),
+    )
+    tags = forms.CharField(
+        label=_("Étiquettes"),
+        max_length=380,
+        required=False,
+        help_text=_("Mots libres séparés par des virgules."),
+    )
+
+    def __init__(self, *args, structure, kind: str, appointment=None, **kwargs):
+        initial = dict(kwargs.pop("initial", None) or {})
+        duration = initial.pop("duration", None)
+        if duration is not None:
+            if duration in taxonomy.DURATION_PRESETS:
+                initial["duration"] = str(duration)
+            else:
+                initial["duration_other"] = duration
+        if isinstance(initial.get("tags"), list):
+            initial["tags"] = ", ".join(initial["tags"])
+        for code, value in (initial.pop("counters", None) or {}).items():
+            initial[COUNTER_PREFIX + code] = value
+        super().__init__(*args, initial=initial, **kwargs)
+        self.kind = kind
+        self.appointment = appointment
+        people = Beneficiary.objects.of_structure(structure).identified()
+        self.fields["beneficiary"].queryset = people
+        self.fields["participants"].queryset = people
+        self.fields["place"].queryset = Place.objects.of_structure(structure)
+        if kind == Kind.COLLECTIVE:
+            for code in taxonomy.COLLECTIVE_COUNTERS:
+                self.fields[COUNTER_PREFIX + code] = forms.IntegerField(
+                    label=counter_label(code),
+                    required=False,
+                    min_value=0,
+                    max_value=services.MAX_PARTICIPANTS,
+                    initial=0,
+                    widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+                )
+            drop = ("beneficiary", "from_contact", "autonomy", *self.profile_fields)
+        else:
+            drop = ("participants", "workshop_title", "level")
+            if appointment is None or appointment.beneficiary_id:
+                drop += ("from_contact",)
+        for name in drop:
+            del self.fields[name]
+
+    profile_fields = (
+        "anon_gender",
+        "anon_age_band",
+        "anon_social_status",
+        "anon_commune",
+        "anon_commune_insee",
+        "anon_returning",
+    )
+
+    def counter_fields(self):
+        return [self[COUNTER_PREFIX + c] for c in taxonomy.COLLECTIVE_COUNTERS[:2]]
+
+    def counter_groups(self):
+        """The counters by category, for one fieldset each."""
+        groups = []
+        for prefix, legend in (
+            ("genre_", _("Genre")),
+            ("tranche_age_", _("Tranche d'âge")),
+            ("statut_social_", _("Statut")),
+        ):
+            names = [c for c in taxonomy.COLLECTIVE_COUNTERS if c.startswith(prefix)]
+            groups.append((legend, [self[COUNTER_PREFIX + n] for n in names]))
+        return groups
+
+    def clean_tags(self) -> list[str]:
+        words = [w.strip().replace("|", " ") for w in self.cleaned_data["tags"].split(",")]
+        return [w[:60] for w in words if w]
+
+    def clean(self):
+        data = super().clean()
+        other = data.get("duration_other")
+        preset = data.get("duration")
+        if other is not None:
+            data["duration"] = other
+        elif preset:
+            data["duration"] = int(preset)
+        else:
+            data["duration"] = None
+        if "duration_other" in self.errors:
+            return data
+        values = self.values()
+        for field, message in services.check_rules(values, kind=self.kind).items():
+            self._error(field, message)
+        if self.kind == Kind.COLLECTIVE and not any(
+            COUNTER_PREFIX + c in self.errors for c in taxonomy.COLLECTIVE_COUNTERS
+        ):
+            counters = self.counters()
+            for field, message in services.check_counters(counters).items():
+                self._error(COUNTER_PREFIX + field, message)
+            if not counters.get("total") and not data.get("participants"):
+                self._error(
+                    COUNTER_PREFIX + "total",
+                    _("Indiquez au moins un participant : une fiche ou un nombre anonyme."),
+                )
+        if data.get("anon_commune_insee") and not data.get("beneficiary"):
+            try:
+                validate_insee_code(data["anon_commune_insee"])
+            except ValidationError as exc:
+                self._error("anon_commune_insee", " ".join(exc.messages))
+        return data
+
+    def _error(self, field: str, message) -> None:
+        if field in self.errors:
+            return
+        self.add_error(field if field in self.fields else None, message)
+
+    # --- What the services need ---------------------------------------------------------------
+    def values(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {name: data.get(name) for name in services.FIELDS}
+
+    def profile(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "gender": data.get("anon_gender"),
+            "age_band": data.get("anon_age_band"),
+            "social_status": data.get("anon_social_status"),
+            "commune": data.get("anon_commune"),
+            "commune_insee": data.get("anon_commune_insee"),
+            "returning": bool(data.get("anon_returning")),
+        }
+
+    def counters(self) -> dict[str, int]:
+        return {
+            c: self.cleaned_data.get(COUNTER_PREFIX + c) or 0 for c in taxonomy.COLLECTIVE_COUNTERS
+        }
+
+
+class FilterForm(forms.Form):
+    """The list's filters; a bad value is dropped, never an error page."""
+
+    du = forms.DateField(
+        label=_("Du"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    au = forms.DateField(
+        label=_("Au"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    theme = forms.ChoiceField(
+        label=_("Thématique"), required=False, choices=_blank(taxonomy.THEMES)
+    )
+    type = forms.ChoiceField(label=_("Type"), required=False, choices=_blank(Kind.choices))
+    conseiller = forms.TypedChoiceField(label=_("Conseiller"), required=False, coerce=int)
+    lieu = forms.TypedChoiceField(label=_("Lieu"), required=False, coerce=int)
+
+    def __init__(self, *args, advisors, places, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["conseiller"].choices = _blank([(u.pk, str(u)) for u in advisors])
+        self.fields["lieu"].choices = _blank([(p.pk, p.name) for p in places])
+
+    def filters(self) -> dict[str, Any]:
+        self.is_valid()  # fields with a bad value are left out of cleaned_data
+        cleaned = getattr(self, "cleaned_data", {})
+        data = {k: v for k, v in cleaned.items() if v not in (None, "")}
+        return {
+            "period_start": data.get("du"),
+            "period_end": data.get("au"),
+            "theme": data.get("theme"),
+            "kind": data.get("type"),
+            "advisor_id": data.get("conseiller"),
+            "place_id": data.get("lieu"),
+        }

@@ -1,0 +1,169 @@
+"""Reads for activity reports: the filtered list, one report, and what a new report starts from.
+
+The list is built for 100,000 reports and more: one query for the page (advisor and place
+joined, the participant count as a correlated subquery) and one for the total.
+"""
+
+import datetime as dt
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from lien.accounts.models import Structure
+from lien.activities.models import MAX_DURATION, Accompaniment, Activity, EntryDefaults
+from lien.beneficiaries.models import Beneficiary
+from lien.core import taxonomy
+from lien.places.models import Place
+
+PAGE_SIZE = 50
+# What the next blank report of the same advisor starts from.
+REMEMBERED = ("place_type", "place", "commune", "commune_insee", "duration", "materials")
+# Anonymous workshop counters by prefix: the accompaniment column each group describes.
+COUNTER_GROUPS = {
+    "genre_": ("gender", taxonomy.codes("beneficiary_gender")),
+    "tranche_age_": ("age_band", taxonomy.codes("beneficiary_age_band")),
+    "statut_social_": ("social_status", taxonomy.codes("beneficiary_social_status")),
+}
+
+
+def activity_list(
+    structure: Structure,
+    *,
+    period_start: dt.date | None = None,
+    period_end: dt.date | None = None,
+    theme: str | None = None,
+    kind: str | None = None,
+    advisor_id: int | None = None,
+    place_id: int | None = None,
+):
+    """Live reports of a structure, newest first, with `participant_count` on each."""
+    participants = (
+        Accompaniment.objects.filter(activity=OuterRef("pk"))
+        .order_by()
+        .values("activity")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    items = Activity.objects.of_structure(structure).live()
+    if period_start:
+        items = items.filter(date__gte=period_start)
+    if period_end:
+        items = items.filter(date__lte=period_end)
+    if theme:
+        items = items.with_theme(theme)
+    if kind:
+        items = items.filter(kind=kind)
+    if advisor_id:
+        items = items.filter(advisor_id=advisor_id)
+    if place_id:
+        items = items.filter(place_id=place_id)
+    return (
+        items.select_related("advisor", "place")
+        .annotate(
+            participant_count=Coalesce(Subquery(participants, output_field=IntegerField()), 0)
+        )
+        .order_by("-date", "-pk")
+    )
+
+
+def activity_page(structure: Structure, number: Any = 1, **filters) -> Page:
+    """One page of `activity_list` (two queries: the count and the rows)."""
+    return Paginator(activity_list(structure, **filters), PAGE_SIZE).get_page(number)
+
+
+def attach_people(activities) -> None:
+    """Set `.person` (the Beneficiary of an individual report, or None): one query."""
+    activities = list(activities)
+    ids = [a.pk for a in activities if a.kind == "individuel"]
+    found = {
+        row.activity_id: row.beneficiary
+        for row in Accompaniment.objects.filter(
+            activity_id__in=ids, beneficiary__isnull=False
+        ).select_related("beneficiary")
+    }
+    for activity in activities:
+        activity.person = found.get(activity.pk)
+
+
+def activity_of(structure: Structure, pk: int) -> Activity:
+    """A live report of the structure, or 404 (another structure's report is a 404)."""
+    return get_object_or_404(
+        Activity.objects.of_structure(structure).live().select_related("advisor", "place"), pk=pk
+    )
+
+
+def people_of(activity: Activity) -> list[Beneficiary]:
+    """The identified or anonymous people linked to a report (anonymous counters excluded)."""
+    return [
+        row.beneficiary
+        for row in activity.accompaniments.filter(beneficiary__isnull=False)
+        .select_related("beneficiary")
+        .order_by("pk")
+    ]
+
+
+def counters_of(activity: Activity) -> dict[str, int]:
+    """The anonymous counters that describe the anonymous rows of a workshop."""
+    rows = list(
+        activity.accompaniments.filter(beneficiary__isnull=True).values(
+            "gender", "age_band", "social_status", "first_time"
+        )
+    )
+    counters = dict.fromkeys(taxonomy.COLLECTIVE_COUNTERS, 0)
+    counters["total"] = len(rows)
+    counters["deja_accompagne"] = sum(1 for r in rows if not r["first_time"])
+    for prefix, (attribute, _codes) in COUNTER_GROUPS.items():
+        for row in rows:
+            key = prefix + row[attribute]
+            if key in counters:
+                counters[key] += 1
+    return counters
+
+
+def initial_from_appointment(appointment) -> dict[str, Any]:
+    """A report pre-filled from an appointment that took place."""
+    minutes = int((appointment.end - appointment.start).total_seconds() // 60)
+    initial: dict[str, Any] = {
+        "date": timezone.localdate(appointment.start),
+        "duration": min(max(minutes, 1), MAX_DURATION),
+        "themes": taxonomy.unpack(appointment.motif.themes),
+    }
+    if appointment.location_type == "public_office" and appointment.place_id:
+        initial.update(place_type="lieu_activite", place=appointment.place_id)
+    else:
+        initial["place_type"] = "domicile" if appointment.location_type == "home" else "a_distance"
+        person = appointment.beneficiary
+        if person is not None and person.commune and person.commune_insee:
+            initial.update(commune=person.commune, commune_insee=person.commune_insee)
+    if appointment.beneficiary_id and appointment.beneficiary.is_identified:
+        initial["beneficiary"] = appointment.beneficiary_id
+    return initial
+
+
+def defaults_for(*, user, structure: Structure) -> dict[str, Any]:
+    """What the advisor entered in their last report, for a new blank one."""
+    saved = EntryDefaults.objects.filter(user=user, structure=structure).first()
+    if saved is None:
+        return {}
+    values = {k: v for k, v in saved.values.items() if k in REMEMBERED}
+    place = values.get("place")
+    if place and not Place.objects.of_structure(structure).filter(pk=place).exists():
+        values.pop("place")
+    return values
+
+
+def find_contact_match(appointment) -> Beneficiary | None:
+    """The identified person an appointment's contact points to, if any."""
+    contact = Q()
+    if appointment.phone:
+        contact |= Q(phone=appointment.phone)
+    if appointment.email:
+        contact |= Q(email__iexact=appointment.email)
+    if not contact:
+        return None
+    people = Beneficiary.objects.of_structure(appointment.structure).identified()
+    return people.filter(contact).order_by("pk").first()

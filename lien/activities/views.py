@@ -1,0 +1,249 @@
+"""Activity reports: the list (advisors and coordinators), and the advisor's report pages."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from lien import journal
+from lien.accounts.access import staff_view
+from lien.accounts.models import Role
+from lien.activities import selectors, services
+from lien.activities.forms import ActivityForm, FilterForm
+from lien.activities.models import Activity, Kind
+from lien.appointments.forms_staff import advisors_of
+from lien.appointments.models import Appointment
+from lien.places.models import Place
+
+ADVISOR = Role.ADVISOR
+
+
+def _add_errors(form: ActivityForm, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+    else:
+        form.add_error(None, exc)
+
+
+@staff_view(Role.COORDINATOR, ADVISOR)
+def activity_list(request: HttpRequest) -> HttpResponse:
+    """Filtered, paginated list; coordinators see it without any person's name."""
+    structure = request.structure
+    advisors = advisors_of(structure)
+    places = Place.objects.of_structure(structure)
+    filters = FilterForm(request.GET or None, advisors=advisors, places=places)
+    page = selectors.activity_page(structure, request.GET.get("page"), **filters.filters())
+    show_names = request.membership.role == ADVISOR
+    if show_names:
+        selectors.attach_people(page.object_list)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "activities/list.html",
+        {
+            "nav": "activities",
+            "page": page,
+            "filters": filters,
+            "show_names": show_names,
+            "query": query.urlencode(),
+        },
+    )
+
+
+def _appointment(request: HttpRequest) -> Appointment | None:
+    value = request.GET.get("rdv") or ""
+    if not value.isdigit():
+        return None
+    return get_object_or_404(
+        Appointment.objects.of_structure(request.structure).select_related(
+            "motif", "place", "beneficiary"
+        ),
+        pk=int(value),
+    )
+
+
+def _report_form(request: HttpRequest, *, source: Activity | None = None) -> HttpResponse:
+    """A new report: blank (from the remembered defaults), from an appointment, or a copy."""
+    structure = request.structure
+    appointment = _appointment(request) if source is None else None
+    if source is None and (request.GET.get("depuis") or "").isdigit():
+        source = selectors.activity_of(structure, int(request.GET["depuis"]))
+    if appointment is not None:
+        existing = Activity.objects.filter(appointment=appointment).first()
+        if existing is not None:
+            messages.info(request, _("Ce rendez-vous a déjà un compte rendu."))
+            return redirect("activities:detail", structure.slug, existing.pk)
+        if appointment.start > timezone.now():
+            messages.error(request, _("Ce rendez-vous n'a pas encore eu lieu."))
+            return redirect("agenda:detail", structure.slug, appointment.pk)
+    if source is not None:
+        kind = source.kind
+        initial = services.activity_duplicate(activity=source)
+    else:
+        kind = Kind.COLLECTIVE if request.GET.get("kind") == Kind.COLLECTIVE else Kind.INDIVIDUAL
+        initial = {
+            "date": timezone.localdate(),
+            **selectors.defaults_for(user=request.user, structure=structure),
+        }
+        if appointment is not None:
+            kind = Kind.INDIVIDUAL
+            initial.update(selectors.initial_from_appointment(appointment))
+    form = ActivityForm(
+        request.POST or None,
+        structure=structure,
+        kind=kind,
+        appointment=appointment,
+        initial=initial,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            activity = services.activity_create(
+                structure=structure,
+                advisor=request.user,
+                kind=kind,
+                values=form.values(),
+                beneficiary=data.get("beneficiary"),
+                profile=form.profile(),
+                participants=data.get("participants") or [],
+                counters=form.counters() if kind == Kind.COLLECTIVE else None,
+                appointment=appointment,
+                from_contact=bool(data.get("from_contact")),
+                duplicated_from=source,
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Compte rendu enregistré."))
+            if appointment is not None:
+                day = timezone.localdate(appointment.start)
+                return redirect(
+                    reverse("agenda:agenda", args=[structure.slug])
+                    + f"?jour={day:%Y-%m-%d}&vue=jour"
+                )
+            return redirect("activities:detail", structure.slug, activity.pk)
+    match = None
+    if appointment is not None and not appointment.beneficiary_id:
+        match = selectors.find_contact_match(appointment)
+    return render(
+        request,
+        "activities/form.html",
+        {
+            "nav": "activities",
+            "form": form,
+            "kind": kind,
+            "appointment": appointment,
+            "match": match,
+            "source": source,
+            "activity": None,
+        },
+    )
+
+
+@staff_view(ADVISOR)
+def activity_create(request: HttpRequest) -> HttpResponse:
+    return _report_form(request)
+
+
+@staff_view(ADVISOR)
+def activity_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
+    return _report_form(request, source=selectors.activity_of(request.structure, pk))
+
+
+@staff_view(ADVISOR)
+def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    activity = selectors.activity_of(request.structure, pk)
+    people = selectors.people_of(activity)
+    counters = selectors.counters_of(activity) if activity.kind == Kind.COLLECTIVE else {}
+    # Names and notes of people helped: the read is traced.
+    journal.record(
+        structure=request.structure,
+        action="activity.viewed",
+        obj=activity,
+        actor=request.user,
+        subject=people[0] if activity.kind == Kind.INDIVIDUAL and people else None,
+        data={"participants": len(people)},
+    )
+    return render(
+        request,
+        "activities/detail.html",
+        {
+            "nav": "activities",
+            "activity": activity,
+            "people": people,
+            "anonymous_total": counters.get("total", 0),
+        },
+    )
+
+
+def _edit_initial(activity: Activity) -> dict[str, Any]:
+    initial = services.activity_duplicate(activity=activity)
+    initial.update(date=activity.date, notes=activity.notes)
+    people = selectors.people_of(activity)
+    if activity.kind == Kind.COLLECTIVE:
+        initial["participants"] = [p.pk for p in people]
+        initial["counters"] = selectors.counters_of(activity)
+    elif people and people[0].is_identified:
+        initial["beneficiary"] = people[0].pk
+    elif people:
+        row = activity.accompaniments.first()
+        initial.update(
+            anon_gender=people[0].gender,
+            anon_age_band=people[0].age_band,
+            anon_social_status=people[0].social_status,
+            anon_commune=people[0].commune,
+            anon_commune_insee=people[0].commune_insee,
+            anon_returning=bool(row and not row.first_time),
+        )
+    return initial
+
+
+@staff_view(ADVISOR)
+def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    activity = selectors.activity_of(request.structure, pk)
+    form = ActivityForm(
+        request.POST or None,
+        structure=request.structure,
+        kind=activity.kind,
+        initial=_edit_initial(activity),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.activity_update(
+                activity=activity,
+                actor=request.user,
+                values=form.values(),
+                beneficiary=data.get("beneficiary"),
+                profile=form.profile(),
+                participants=data.get("participants") or [],
+                counters=form.counters() if activity.kind == Kind.COLLECTIVE else None,
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Compte rendu modifié."))
+            return redirect("activities:detail", request.structure.slug, activity.pk)
+    return render(
+        request,
+        "activities/form.html",
+        {"nav": "activities", "form": form, "kind": activity.kind, "activity": activity},
+    )
+
+
+@staff_view(ADVISOR)
+def activity_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    activity = selectors.activity_of(request.structure, pk)
+    if request.method == "POST":
+        services.activity_delete(activity=activity, actor=request.user)
+        messages.success(request, _("Compte rendu supprimé."))
+        return redirect("activities:list", request.structure.slug)
+    return render(request, "activities/delete.html", {"nav": "activities", "activity": activity})
