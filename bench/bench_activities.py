@@ -115,7 +115,7 @@ def run(timed, fmt) -> tuple[str, list[str]]:
             cursor.execute(RAW_COUNT, params)
             return len(rows), cursor.fetchone()[0]
 
-    client = Client()
+    client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(users[0])
     device = TOTPDevice.objects.create(user=users[0], name="bench", confirmed=True)
     session = client.session

@@ -610,3 +610,18 @@ def test_odd_search_text_is_not_an_error(personas, who):
     client = signed_in(getattr(personas, who))
     for text in ("a\x00b", "%_%", "x" * 500, "+33 (0)6 12-34.56.78"):
         assert client.get(url("list", personas), {"q": text}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_pages_of_names_are_journalled_without_the_names(personas):
+    from lien.journal.models import JournalEntry
+
+    client = signed_in(personas.advisor)
+    assert client.get("/equipe/ville-a/personnes/?genre=feminin").status_code == 200
+    assert client.get("/equipe/ville-a/activites/").status_code == 200
+    listed = JournalEntry.objects.filter(action__in=["beneficiary.listed", "activity.listed"])
+    assert {e.action for e in listed} == {"beneficiary.listed", "activity.listed"}
+    for entry in listed:
+        assert entry.actor == personas.advisor and entry.personal == {}
+        assert "Durand" not in str(entry.data) and "Josette" not in str(entry.data)
+    assert listed.get(action="beneficiary.listed").data["filters"] == {"genre": "feminin"}

@@ -471,3 +471,24 @@ def test_retention_page_counts_for_coordinator_names_for_advisor(personas):
         signed_in(personas.reception).get("/equipe/ville-a/personnes/conservation/").status_code
         == 403
     )
+
+
+@pytest.mark.django_db
+def test_the_coordinator_sets_the_retention_period(personas):
+    from lien.journal.models import JournalEntry
+
+    url = "/equipe/ville-a/personnes/conservation/"
+    coordinator = signed_in(personas.coordinator)
+    page = coordinator.post(url, {"months": "0"}).content.decode()
+    assert "Assurez-vous que cette valeur est supérieure ou égale à 1" in page
+    personas.a.refresh_from_db()
+    assert personas.a.retention_months == 12
+    assert coordinator.post(url, {"months": "6"}).status_code == 302
+    personas.a.refresh_from_db()
+    assert personas.a.retention_months == 6
+    entry = JournalEntry.objects.get(action="structure.retention_changed")
+    assert entry.data == {"from": 12, "to": 6} and entry.actor == personas.coordinator
+    # Advisors read the report but cannot change the period.
+    assert signed_in(personas.advisor).post(url, {"months": "1"}).status_code == 403
+    personas.a.refresh_from_db()
+    assert personas.a.retention_months == 6

@@ -43,6 +43,17 @@ def activity_list(request: HttpRequest) -> HttpResponse:
     show_names = request.membership.role == ADVISOR
     if show_names:
         selectors.attach_people(page.object_list)
+        # Names of people were shown: journal which page and filters (not the names).
+        journal.record(
+            structure=structure,
+            action="activity.listed",
+            actor=request.user,
+            data={
+                "page": page.number,
+                "shown": len(page.object_list),
+                "filters": {k: v[:40] for k, v in request.GET.items() if k != "page" and v},
+            },
+        )
     query = request.GET.copy()
     query.pop("page", None)
     return render(

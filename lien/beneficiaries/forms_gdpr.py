@@ -16,3 +16,12 @@ class ImportForm(forms.Form):
         if upload.size > self.MAX_BYTES:
             raise ValidationError(_("Fichier trop volumineux (10 Mo au maximum)."))
         return upload
+
+
+class RetentionForm(forms.Form):
+    months = forms.IntegerField(
+        label=_("Durée de conservation sans activité (mois)"),
+        min_value=1,
+        max_value=120,
+        help_text=_("12 mois est la durée recommandée pour l'accompagnement au numérique."),
+    )

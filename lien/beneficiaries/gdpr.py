@@ -295,3 +295,25 @@ def apply_retention(
             line.pks.append(person.pk)
         report.append(line)
     return report
+
+
+@transaction.atomic
+def retention_set(*, structure: Structure, months: int, actor) -> Structure:
+    """Change how long the personal data of inactive people is kept (coordinators)."""
+    from django.core.exceptions import ValidationError
+
+    if not 1 <= months <= 120:
+        raise ValidationError(_("La durée de conservation va de 1 à 120 mois."))
+    previous = structure.retention_months
+    if previous == months:
+        return structure
+    structure.retention_months = months
+    structure.save(update_fields=["retention_months"])
+    journal.record(
+        structure=structure,
+        action="structure.retention_changed",
+        obj=structure,
+        actor=actor,
+        data={"from": previous, "to": months},
+    )
+    return structure

@@ -62,6 +62,18 @@ def beneficiary_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(records, PER_PAGE).get_page(request.GET.get("page"))
     if query:
         _searched(request, query, page.paginator.count)
+    else:
+        # A page of names was shown: which page and filters, never the names themselves.
+        journal.record(
+            structure=request.structure,
+            action="beneficiary.listed",
+            actor=request.user,
+            data={
+                "page": page.number,
+                "shown": len(page.object_list),
+                "filters": {k: v[:40] for k, v in request.GET.items() if k != "page" and v},
+            },
+        )
     return render(
         request,
         "beneficiaries/list.html",

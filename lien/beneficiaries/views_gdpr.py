@@ -7,6 +7,7 @@ the retention report shows coordinators counts only.
 import json
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -16,7 +17,7 @@ from lien import journal
 from lien.accounts.access import staff_view
 from lien.accounts.models import Role
 from lien.beneficiaries import gdpr, importer
-from lien.beneficiaries.forms_gdpr import ImportForm
+from lien.beneficiaries.forms_gdpr import ImportForm, RetentionForm
 from lien.beneficiaries.models import Beneficiary, BeneficiaryImport, ImportState
 
 ADVISOR = Role.ADVISOR
@@ -131,8 +132,23 @@ def import_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_view(Role.COORDINATOR, ADVISOR)
 def retention(request: HttpRequest) -> HttpResponse:
-    """Dry run of the retention job: who would be anonymised now and within 30 days."""
+    """Dry run of the retention job: who would be anonymised now and within 30 days.
+
+    Coordinators may change the retention period here (POST).
+    """
     structure = request.structure
+    is_coordinator = request.membership.role == Role.COORDINATOR
+    form = None
+    if is_coordinator:
+        form = RetentionForm(request.POST or None, initial={"months": structure.retention_months})
+        if request.method == "POST" and form.is_valid():
+            gdpr.retention_set(
+                structure=structure, months=form.cleaned_data["months"], actor=request.user
+            )
+            messages.success(request, _("Durée de conservation enregistrée."))
+            return redirect("gdpr:retention", structure_slug=structure.slug)
+    elif request.method == "POST":
+        raise PermissionDenied
     now = timezone.now()
     due = gdpr.retention_candidates(structure, now=now)
     soon = gdpr.retention_candidates(structure, now=now, horizon=SOON_DAYS).exclude(
@@ -143,7 +159,8 @@ def retention(request: HttpRequest) -> HttpResponse:
         "due_count": due.count(),
         "soon_count": soon.count(),
         "soon_days": SOON_DAYS,
-        "nav": "",
+        "form": form,
+        "nav": "beneficiaries",
     }
     if request.membership.role == ADVISOR:
         people = list(gdpr.retention_candidates(structure, now=now, horizon=SOON_DAYS))

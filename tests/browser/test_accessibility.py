@@ -131,6 +131,41 @@ STAFF_PAGES = {
     "absences": lambda: "/equipe/villebrie/rendez-vous/absences/",
     "messages": lambda: "/equipe/villebrie/rendez-vous/messages/",
     "ics-feed": lambda: "/equipe/villebrie/rendez-vous/agenda-ics/",
+    # The coordinator's views of people and reports: totals, no names.
+    "people-figures": lambda: "/equipe/villebrie/personnes/",
+    "reports-coordinator": lambda: "/equipe/villebrie/activites/",
+    "retention": lambda: "/equipe/villebrie/personnes/conservation/",
+    "notice": lambda: "/equipe/villebrie/personnes/notice/",
+}
+
+
+def _person_pk() -> int:
+    from lien.beneficiaries.models import Beneficiary
+
+    return Beneficiary.objects.get(structure__slug="villebrie", last_name="Haddad").pk
+
+
+def _report_pk() -> int:
+    from lien.activities.models import Activity
+
+    return Activity.objects.filter(structure__slug="villebrie", kind="collectif").first().pk
+
+
+# Pages with personal data: the advisor's.
+ADVISOR_PAGES = {
+    "people": lambda: "/equipe/villebrie/personnes/?q=helene",
+    "person": lambda: f"/equipe/villebrie/personnes/{_person_pk()}/",
+    "person-new": lambda: "/equipe/villebrie/personnes/nouveau/",
+    "person-edit": lambda: f"/equipe/villebrie/personnes/{_person_pk()}/modifier/",
+    "person-merge": lambda: f"/equipe/villebrie/personnes/{_person_pk()}/fusionner/",
+    "person-export": lambda: f"/equipe/villebrie/personnes/{_person_pk()}/donnees/",
+    "person-erase": lambda: f"/equipe/villebrie/personnes/{_person_pk()}/effacer/",
+    "people-import": lambda: "/equipe/villebrie/personnes/import/",
+    "reports": lambda: "/equipe/villebrie/activites/",
+    "report": lambda: f"/equipe/villebrie/activites/{_report_pk()}/",
+    "report-new": lambda: "/equipe/villebrie/activites/nouveau/",
+    "workshop-new": lambda: "/equipe/villebrie/activites/nouveau/?kind=collectif",
+    "report-edit": lambda: f"/equipe/villebrie/activites/{_report_pk()}/modifier/",
 }
 
 
@@ -149,6 +184,13 @@ def test_two_factor_page(demo, accounts, tab):
 def test_staff_page(demo, accounts, tab, name):
     accounts.sign_in(tab)
     check(tab, STAFF_PAGES[name]())
+    tab.assert_no_third_party_requests()
+
+
+@pytest.mark.parametrize("name", list(ADVISOR_PAGES))
+def test_advisor_page(demo, accounts, tab, name):
+    accounts.sign_in(tab, "conseiller@villebrie.example")
+    check(tab, ADVISOR_PAGES[name]())
     tab.assert_no_third_party_requests()
 
 

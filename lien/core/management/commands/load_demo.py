@@ -8,7 +8,7 @@ tried with any authenticator app. Never load this on a production instance.
 import base64
 import datetime as dt
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -16,6 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from lien.accounts.models import Membership, Role, Structure, StructureKind, User
 from lien.appointments.models import LocationType, Motif
+from lien.journal.models import JournalEntry
 from lien.places.hours import WeeklyRule
 from lien.places.models import Closure, Place, PlaceKind
 from lien.places.services import opening_rules_replace, place_save
@@ -51,7 +52,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, reset: bool = False, quiet: bool = False, **options):
         if reset:
-            Structure.objects.filter(slug__in=[TOWN_SLUG, OTHER_SLUG]).delete()
+            demo = Structure.objects.filter(slug__in=[TOWN_SLUG, OTHER_SLUG])
+            if JournalEntry.objects.filter(structure__in=demo).exists():
+                # The journal is append-only (a database trigger): its rows cannot be deleted.
+                raise CommandError(
+                    "Le journal de la démonstration ne peut pas être effacé (il est en ajout "
+                    "seul) : supprimez la base de développement (make clean) puis relancez."
+                )
+            demo.delete()
             User.objects.filter(email__in=[*DEMO_KEYS, "accueil@villebrie.example"]).delete()
         if Structure.objects.filter(slug=TOWN_SLUG).exists():
             if not quiet:
