@@ -133,6 +133,19 @@ def check_counters(counters: dict[str, int]) -> dict:
     return errors
 
 
+def _validated(values: dict[str, Any], kind: str, participants, counters) -> tuple[list, dict]:
+    """Check a report's values and participants; returns those that apply to its kind."""
+    participants = list(participants) if kind == Kind.COLLECTIVE else []
+    counters = (counters or {}) if kind == Kind.COLLECTIVE else {}
+    errors = check_rules(values, kind=kind)
+    if kind == Kind.COLLECTIVE:
+        errors.update(check_counters(counters))
+        if not errors and not participants and not counters.get("total"):
+            errors["total"] = _("Indiquez au moins un participant.")
+    _raise(errors)
+    return participants, counters
+
+
 def _raise(errors: dict) -> None:
     if errors:
         raise ValidationError(errors)
@@ -306,14 +319,7 @@ def activity_create(
     """
     if kind not in Kind.values:
         raise ValidationError(_("Type d'activité inconnu."))
-    participants = list(participants) if kind == Kind.COLLECTIVE else []
-    counters = (counters or {}) if kind == Kind.COLLECTIVE else {}
-    errors = check_rules(values, kind=kind)
-    if kind == Kind.COLLECTIVE:
-        errors.update(check_counters(counters))
-        if not errors and not participants and not counters.get("total"):
-            errors["total"] = _("Indiquez au moins un participant.")
-    _raise(errors)
+    participants, counters = _validated(values, kind, participants, counters)
     fields = _packed(values)
     _check_scope(
         structure, place=fields["place"], people=[beneficiary] if beneficiary else participants
@@ -387,14 +393,7 @@ def activity_update(
     if activity.deleted_at is not None:
         raise ValidationError(_("Ce compte rendu a été supprimé."))
     kind = activity.kind
-    participants = list(participants) if kind == Kind.COLLECTIVE else []
-    counters = (counters or {}) if kind == Kind.COLLECTIVE else {}
-    errors = check_rules(values, kind=kind)
-    if kind == Kind.COLLECTIVE:
-        errors.update(check_counters(counters))
-        if not errors and not participants and not counters.get("total"):
-            errors["total"] = _("Indiquez au moins un participant.")
-    _raise(errors)
+    participants, counters = _validated(values, kind, participants, counters)
     fields = _packed(values)
     _check_scope(
         activity.structure,

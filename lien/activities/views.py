@@ -44,16 +44,7 @@ def activity_list(request: HttpRequest) -> HttpResponse:
     if show_names:
         selectors.attach_people(page.object_list)
         # Names of people were shown: journal which page and filters (not the names).
-        journal.record(
-            structure=structure,
-            action="activity.listed",
-            actor=request.user,
-            data={
-                "page": page.number,
-                "shown": len(page.object_list),
-                "filters": {k: v[:40] for k, v in request.GET.items() if k != "page" and v},
-            },
-        )
+        journal.record_listing(request, action="activity.listed", page=page)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -64,16 +64,7 @@ def beneficiary_list(request: HttpRequest) -> HttpResponse:
         _searched(request, query, page.paginator.count)
     else:
         # A page of names was shown: which page and filters, never the names themselves.
-        journal.record(
-            structure=request.structure,
-            action="beneficiary.listed",
-            actor=request.user,
-            data={
-                "page": page.number,
-                "shown": len(page.object_list),
-                "filters": {k: v[:40] for k, v in request.GET.items() if k != "page" and v},
-            },
-        )
+        journal.record_listing(request, action="beneficiary.listed", page=page)
     return render(
         request,
         "beneficiaries/list.html",

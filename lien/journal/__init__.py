@@ -45,6 +45,20 @@ def record(
     )
 
 
+def record_listing(request, *, action: str, page) -> None:
+    """A page listing people was shown: journal which page and filters, never the names."""
+    record(
+        structure=request.structure,
+        action=action,
+        actor=request.user,
+        data={
+            "page": page.number,
+            "shown": len(page.object_list),
+            "filters": {k: v[:40] for k, v in request.GET.items() if k != "page" and v},
+        },
+    )
+
+
 def shred(*, subject_ids) -> int:
     """Overwrite the personal values of every entry about these people; returns the count.
 
