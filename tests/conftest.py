@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -149,6 +150,16 @@ def make_activity(
     return activity
 
 
+def appointment_day(weeks_ahead: int = 7) -> dt.date:
+    """The Thursday (presence_a's day) at least `weeks_ahead` weeks from today.
+
+    Relative, so appointment_a stays in the future whatever day the suite runs: its private
+    link answers 410 a day after it. Run on 2026-11-26, it is 2027-01-14.
+    """
+    day = timezone.localdate() + dt.timedelta(weeks=weeks_ahead)
+    return day + dt.timedelta(days=(3 - day.weekday()) % 7)
+
+
 class Personas:
     """Named people and their objects, built once per test."""
 
@@ -195,14 +206,16 @@ class Personas:
         )
         self.motif_a = make_motif(self.a, self.place_a)
         self.motif_b = make_motif(self.b, self.place_b)
+        day = appointment_day()
         self.appointment_a = make_appointment(
-            self.motif_a, self.advisor, self.place_a, dt.date(2027, 1, 14), dt.time(14)
+            self.motif_a, self.advisor, self.place_a, day, dt.time(14)
         )
         self.appointment_b = make_appointment(
-            self.motif_b, self.outsider, self.place_b, dt.date(2027, 1, 13), dt.time(10)
+            self.motif_b, self.outsider, self.place_b, day - dt.timedelta(days=1), dt.time(10)
         )
-        self.absence_a = make_absence(self.a, self.advisor, dt.date(2027, 2, 1))
-        self.absence_b = make_absence(self.b, self.outsider, dt.date(2027, 2, 1))
+        # The Monday two and a half weeks after the appointments.
+        self.absence_a = make_absence(self.a, self.advisor, day + dt.timedelta(days=18))
+        self.absence_b = make_absence(self.b, self.outsider, day + dt.timedelta(days=18))
         self.feed_a = CalendarFeed.objects.create(structure=self.a, advisor=self.advisor)
         # People helped: notes only advisors may read; B's person is the outsider's.
         self.beneficiary_a = make_beneficiary(self.a, notes="NOTE-CONFIDENTIELLE-A")

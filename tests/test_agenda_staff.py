@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from lien.appointments.models import Absence, Appointment, Motif, Status
 from lien.appointments.selectors import slots_for
+from lien.core.templatetags.lien import long_date
 from lien.journal.models import JournalEntry
 from tests.conftest import PARIS, make_appointment, signed_in
 
@@ -152,9 +153,11 @@ def test_reception_does_not_read_the_residents_note(personas):
 @pytest.mark.django_db
 def test_agenda_week_day_and_search(personas):
     client = signed_in(personas.reception)
-    week = client.get("/equipe/ville-a/rendez-vous/?jour=2027-01-14").content.decode()
-    assert "Josette" in week and "jeudi 14 janvier" in week.lower()
-    day = client.get("/equipe/ville-a/rendez-vous/?jour=2027-01-13&vue=jour").content.decode()
+    day_a = personas.appointment_a.start.date()
+    week = client.get(f"/equipe/ville-a/rendez-vous/?jour={day_a}").content.decode()
+    assert "Josette" in week and long_date(day_a).lower() in week.lower()
+    day_b = day_a - dt.timedelta(days=1)
+    day = client.get(f"/equipe/ville-a/rendez-vous/?jour={day_b}&vue=jour").content.decode()
     assert "Josette" not in day
     found = client.get("/equipe/ville-a/rendez-vous/?q=06 12 34").content.decode()
     assert "Josette" in found

@@ -304,7 +304,12 @@ def _twin_with_history(p):
         activity=p.activity_a, structure=p.a, date=p.activity_a.date, beneficiary=twin
     )
     appointment = make_appointment(
-        p.motif_a, p.advisor, p.place_a, dt.date(2027, 1, 21), dt.time(14), beneficiary=twin
+        p.motif_a,
+        p.advisor,
+        p.place_a,
+        p.appointment_a.start.date() + dt.timedelta(days=7),
+        dt.time(14),
+        beneficiary=twin,
     )
     return twin, appointment
 
@@ -312,7 +317,7 @@ def _twin_with_history(p):
 def test_merge_moves_every_accompaniment_and_appointment(personas):
     p = personas
     keep = p.beneficiary_a
-    twin, _appointment = _twin_with_history(p)
+    twin, twin_appointment = _twin_with_history(p)
     activities = set(
         Accompaniment.objects.filter(beneficiary__in=[keep, twin]).values_list(
             "activity_id", flat=True
@@ -341,7 +346,7 @@ def test_merge_moves_every_accompaniment_and_appointment(personas):
     assert set(merged.values_list("subject_id", flat=True)) == {keep.pk, twin.pk}
     # The timeline shows everything on the record kept.
     body = client.get(url("detail", p, pk=keep.pk)).content.decode()
-    assert "05/10/2026" in body and "21/01/2027" in body
+    assert "05/10/2026" in body and f"{twin_appointment.start:%d/%m/%Y}" in body
     # Opening the merged record leads to the one kept.
     gone = client.get(url("detail", p, pk=twin.pk))
     assert gone.status_code == 302 and gone["Location"].endswith(f"/{keep.pk}/")
