@@ -19,6 +19,7 @@ ADVISOR_ONLY = {
 MATRIX: dict[str, dict[str, int]] = {
     "activities:list": LIST,
     "activities:create": ADVISOR_ONLY,
+    "activities:people": ADVISOR_ONLY,  # the report form's person search (htmx partial)
     "activities:detail": ADVISOR_ONLY,
     "activities:edit": ADVISOR_ONLY,
     "activities:duplicate": ADVISOR_ONLY,
@@ -33,6 +34,7 @@ def url_kwargs(p, which: str) -> dict[str, dict]:
     return {
         "activities:list": {"structure_slug": structure.slug},
         "activities:create": {"structure_slug": structure.slug},
+        "activities:people": {"structure_slug": structure.slug},
         "activities:detail": {**slug, "pk": activity.pk},
         "activities:edit": {**slug, "pk": activity.pk},
         "activities:duplicate": {**slug, "pk": activity.pk},

@@ -674,3 +674,50 @@ def test_editing_a_workshop_keeps_rows_in_step_with_its_people(personas):
     assert rows.filter(beneficiary__isnull=True, gender="masculin").count() == 2
     entry = JournalEntry.objects.get(action="activity.updated", object_id=activity.pk)
     assert entry.data["fields"] == ["participants"] and entry.subject_id is None
+
+
+@pytest.mark.django_db
+def test_the_person_picker_searches_without_listing_everybody(personas):
+    from lien.journal.models import JournalEntry
+
+    for n in range(30):
+        make_beneficiary(personas.a, first_name=f"Paul{n}", last_name="Untel", phone="")
+    client = signed_in(personas.advisor)
+    form = client.get("/equipe/ville-a/activites/nouveau/").content.decode()
+    assert "Paul1" not in form and "Josette" not in form  # nobody listed before a search
+    url = "/equipe/ville-a/activites/personnes/"
+    found = client.get(url, {"beneficiary_q": "josette"}).content.decode()
+    assert f'value="{personas.beneficiary_a.pk}"' in found and "Durand" in found
+    assert "Bernard" not in client.get(url, {"beneficiary_q": "bernard"}).content.decode()
+    entry = JournalEntry.objects.filter(action="beneficiary.searched").latest("pk")
+    assert entry.personal == {"q": "bernard"} and "bernard" not in str(entry.data)
+    # A workshop: people already ticked stay ticked when the advisor searches again.
+    ticked = client.get(
+        url,
+        {
+            "champ": "participants",
+            "participants_q": "paul",
+            "participants": personas.beneficiary_a.pk,
+        },
+    ).content.decode()
+    pk = personas.beneficiary_a.pk
+    assert f'value="{pk}" id="id_participants_{pk}" checked' in ticked
+    assert ticked.count('type="checkbox"') == 16  # Josette ticked + 15 results at most
+    # B's person is never offered, even by its pk.
+    other = client.get(
+        url, {"champ": "participants", "participants": personas.beneficiary_b.pk}
+    ).content.decode()
+    assert "Bernard" not in other
+
+
+@pytest.mark.django_db
+def test_a_report_form_with_errors_keeps_the_chosen_person(personas):
+    client = signed_in(personas.advisor)
+    response = client.post(
+        "/equipe/ville-a/activites/nouveau/",
+        {"beneficiary": personas.beneficiary_a.pk, "date": "1999-01-01", "duration": "30"},
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and "antérieure au 1er janvier 2000" in body
+    pk = personas.beneficiary_a.pk
+    assert f'value="{pk}" id="id_beneficiary_{pk}" checked' in body

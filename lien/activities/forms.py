@@ -177,6 +177,34 @@ class ActivityForm(forms.Form):
                 drop += ("from_contact",)
         for name in drop:
             del self.fields[name]
+        self.people = people
+
+    @property
+    def chosen_beneficiary(self) -> list[Beneficiary]:
+        return self.chosen("beneficiary")
+
+    @property
+    def chosen_participants(self) -> list[Beneficiary]:
+        return self.chosen("participants")
+
+    def chosen(self, name: str) -> list[Beneficiary]:
+        """The people currently chosen in `name` (posted or initial), for the search picker.
+
+        The picker shows only these plus search results, never the structure's whole list.
+        """
+        if name not in self.fields:
+            return []
+        if self.is_bound:
+            raw = self.data.getlist(name) if hasattr(self.data, "getlist") else []
+        else:
+            value = self.initial.get(name)
+            raw = value if isinstance(value, list | tuple) else [value]
+        pks = []
+        for item in raw:
+            pk = getattr(item, "pk", item)
+            if str(pk).isdigit():
+                pks.append(int(pk))
+        return list(self.people.filter(pk__in=pks)) if pks else []
 
     profile_fields = (
         "anon_gender",

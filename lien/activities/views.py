@@ -150,6 +150,47 @@ def _report_form(request: HttpRequest, *, source: Activity | None = None) -> Htt
     )
 
 
+PICKER_RESULTS = 15
+
+
+@staff_view(ADVISOR)
+def people_search(request: HttpRequest) -> HttpResponse:
+    """htmx partial of the report form: people matching a name or phone, to tick or choose.
+
+    The people already chosen (sent back by the form) stay first and checked, so a new
+    search never loses them.
+    """
+    from lien.beneficiaries import selectors as people
+
+    multiple = request.GET.get("champ") == "participants"
+    name = "participants" if multiple else "beneficiary"
+    records = people.beneficiaries_for(request.membership).identified()
+    chosen_pks = [int(v) for v in request.GET.getlist(name) if v.isdigit()][:200]
+    chosen = list(records.filter(pk__in=chosen_pks)) if chosen_pks else []
+    text = request.GET.get(f"{name}_q", "").replace("\x00", "").strip()[:100]
+    found = []
+    if len(text) >= 2:
+        found = list(people.search(records, text).exclude(pk__in=chosen_pks)[:PICKER_RESULTS])
+        journal.record(
+            structure=request.structure,
+            action="beneficiary.searched",
+            actor=request.user,
+            data={"results": len(found), "role": request.membership.role, "from": "report"},
+            personal={"q": text},
+        )
+    return render(
+        request,
+        "activities/_people.html",
+        {
+            "name": name,
+            "multiple": multiple,
+            "chosen": chosen,
+            "found": found,
+            "searched": len(text) >= 2,
+        },
+    )
+
+
 @staff_view(ADVISOR)
 def activity_create(request: HttpRequest) -> HttpResponse:
     return _report_form(request)

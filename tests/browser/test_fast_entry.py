@@ -100,3 +100,24 @@ def test_an_advisor_records_an_accompaniment_from_the_agenda(demo, accounts, pho
     # Back on the agenda, the appointment links to its report.
     expect(page.get_by_role("link", name="Voir le compte rendu")).to_be_visible()
     phone_tab.assert_no_third_party_requests()
+
+
+def test_an_advisor_finds_the_person_by_searching(demo, accounts, phone_tab):
+    """The person picker searches as the advisor types (htmx), never lists everybody."""
+    page = phone_tab.page
+    accounts.sign_in(phone_tab, ADVISOR)
+    phone_tab.goto("/equipe/villebrie/activites/nouveau/")
+    expect(page.get_by_label("Karim Haddad", exact=False)).to_have_count(0)
+    page.get_by_label("Chercher la personne accompagnée").fill("karim")
+    page.get_by_label("Karim Haddad", exact=False).check()
+    page.get_by_label("E-mail", exact=True).check()
+    page.get_by_label("Autonome", exact=True).check()
+    violations = axe_violations(page)
+    assert not violations, describe(page.url, violations)
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.locator(".messages")).to_contain_text("Compte rendu enregistré")
+    activity = Activity.objects.filter(structure=demo).latest("pk")
+    person = activity.accompaniments.get().beneficiary
+    assert (person.first_name, person.last_name) == ("Karim", "Haddad")
+    assert activity.themes == "|email|"
+    phone_tab.assert_no_third_party_requests()
