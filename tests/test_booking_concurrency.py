@@ -142,3 +142,51 @@ def test_only_one_of_many_simultaneous_bookings_wins(personas, motif, live_serve
     booked = Appointment.objects.active().filter(motif=motif, start=slot.start)
     assert booked.count() == 1
     assert won[0].location == f"/rdv/{booked.get().token}/"
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="needs PostgreSQL: concurrent transactions on separate connections (CI runs it "
+    "on PostgreSQL; SQLite's IMMEDIATE transactions serialise these bookings by construction)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_one_contact_cannot_pass_the_open_booking_cap_by_booking_at_once(personas):
+    """Six bookings with the same phone, at six different times, released together: cap 1."""
+    from django.core.exceptions import ValidationError
+    from django.db import connections
+
+    from lien.appointments.services import appointment_book, policy_for
+
+    policy = policy_for(personas.a)
+    policy.max_open_per_contact = 1
+    policy.save()
+    motif = Motif.objects.create(structure=personas.a, title="Démarches", duration=30)
+    motif.places.add(personas.place_a)
+    limit = timezone.now() + dt.timedelta(days=3)
+    found = distinct_times(slots_for(motif, place=personas.place_a))
+    times = [slot.start for slot in found if slot.start >= limit]
+    assert len(times) >= 6
+    barrier = threading.Barrier(6)
+    outcomes: list[str] = []
+
+    def attempt(start) -> None:
+        try:
+            barrier.wait(timeout=TIMEOUT)
+            appointment_book(
+                motif=motif,
+                start=start,
+                place=personas.place_a,
+                first_name="Odile",
+                phone="06 11 22 33 44",
+            )
+            outcomes.append("booked")
+        except ValidationError:
+            outcomes.append("capped")
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(attempt, times[:6]))
+    assert sorted(outcomes) == ["booked"] + ["capped"] * 5
+    assert Appointment.objects.filter(phone="+33611223344").count() == 1

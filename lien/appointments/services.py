@@ -6,7 +6,7 @@ Every write journals who did it: a staff member (`actor`) or the resident's link
 import datetime as dt
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -50,7 +50,24 @@ def _contact(phone: str, email: str) -> tuple[str, str]:
     return phone, email
 
 
+def _lock_contact(structure, *keys: str) -> None:
+    """Serialise the bookings of one contact until the transaction ends (PostgreSQL).
+
+    Without it, two simultaneous bookings with the same phone could both pass the open-booking
+    cap. SQLite needs nothing: its IMMEDIATE transactions already serialise every writer.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for key in sorted(k for k in keys if k):  # one order everywhere: no deadlock
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                [f"lien:contact:{structure.pk}:{key}"],
+            )
+
+
 def _check_open_cap(structure, phone: str, email: str) -> None:
+    _lock_contact(structure, phone, email)
     cap = policy_for(structure).max_open_per_contact
     open_ = Appointment.objects.of_structure(structure).filter(
         status=Status.UNKNOWN, start__gt=timezone.now()
