@@ -721,3 +721,15 @@ def test_a_report_form_with_errors_keeps_the_chosen_person(personas):
     assert response.status_code == 200 and "antérieure au 1er janvier 2000" in body
     pk = personas.beneficiary_a.pk
     assert f'value="{pk}" id="id_beneficiary_{pk}" checked' in body
+
+
+@pytest.mark.django_db
+def test_from_a_persons_page_the_report_and_the_booking_are_about_them(personas):
+    pk = personas.beneficiary_a.pk
+    advisor = signed_in(personas.advisor)
+    form = advisor.get(f"/equipe/ville-a/activites/nouveau/?personne={pk}").content.decode()
+    assert f'value="{pk}" id="id_beneficiary_{pk}" checked' in form
+    # Another structure's person is not found.
+    other = personas.beneficiary_b.pk
+    assert advisor.get(f"/equipe/ville-a/activites/nouveau/?personne={other}").status_code == 404
+    assert advisor.get(f"/equipe/ville-a/rendez-vous/nouveau/?personne={other}").status_code == 404

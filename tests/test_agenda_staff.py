@@ -240,3 +240,29 @@ def test_advisor_creates_replaces_and_revokes_the_private_feed(personas, client)
     second = page.split("/agenda/")[1].split(".ics")[0]
     staff.post("/equipe/ville-a/rendez-vous/agenda-ics/", {"action": "revoke"})
     assert client.get(f"/agenda/{second}.ics").status_code == 404
+
+
+@pytest.mark.django_db
+def test_reception_books_for_a_person_on_record(personas):
+    from urllib.parse import quote
+
+    from lien.appointments.selectors import distinct_times
+
+    person = personas.beneficiary_a
+    client = signed_in(personas.reception)
+    base = f"/equipe/ville-a/rendez-vous/nouveau/?personne={person.pk}"
+    first = client.get(base).content.decode()
+    assert f"motif={personas.motif_a.pk}&amp;personne={person.pk}" in first
+    times = distinct_times(slots_for(personas.motif_a, place=personas.place_a, staff=True))
+    slot = next(s for s in times if s.start > timezone.now() + dt.timedelta(days=2))
+    when = quote(slot.start.isoformat())
+    url = f"{base}&motif={personas.motif_a.pk}&lieu={personas.place_a.pk}&debut={when}"
+    page = client.get(url).content.decode()
+    assert 'value="Josette"' in page and "06 12 34 56 78" in page
+    response = client.post(
+        url,
+        {"first_name": "Josette", "last_name": "Durand", "phone": "06 12 34 56 78"},
+    )
+    assert response.status_code == 302
+    booked = Appointment.objects.exclude(pk=personas.appointment_a.pk).get(beneficiary=person)
+    assert booked.channel == "staff" and booked.start == slot.start

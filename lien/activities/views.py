@@ -18,6 +18,7 @@ from lien.activities.forms import ActivityForm, FilterForm
 from lien.activities.models import Activity, Kind
 from lien.appointments.forms_staff import advisors_of
 from lien.appointments.models import Appointment
+from lien.beneficiaries.models import Beneficiary
 from lien.places.models import Place
 
 ADVISOR = Role.ADVISOR
@@ -98,6 +99,15 @@ def _report_form(request: HttpRequest, *, source: Activity | None = None) -> Htt
         if appointment is not None:
             kind = Kind.INDIVIDUAL
             initial.update(selectors.initial_from_appointment(appointment))
+        elif (request.GET.get("personne") or "").isdigit():
+            # From a person's page: the report is about them.
+            person = get_object_or_404(
+                Beneficiary.objects.of_structure(structure).identified(),
+                pk=int(request.GET["personne"]),
+            )
+            initial["participants" if kind == Kind.COLLECTIVE else "beneficiary"] = (
+                [person.pk] if kind == Kind.COLLECTIVE else person.pk
+            )
     form = ActivityForm(
         request.POST or None,
         structure=structure,

@@ -104,8 +104,12 @@ def appointment_book(
     channel: str = Channel.ONLINE,
     actor=None,
     now: dt.datetime | None = None,
+    beneficiary=None,
 ) -> Appointment:
     """Book `motif` at `start` with any advisor free then; raise SlotTaken if none is.
+
+    Staff may book for a known person (`beneficiary`, of the motif's structure): the
+    appointment is linked to their record, so its report finds them.
 
     Residents (channel online) are held to the motif's delays and to the cap of open
     bookings per contact; staff are not held to the minimum delay.
@@ -116,6 +120,8 @@ def appointment_book(
             raise ValidationError(_("Ce motif n'est pas proposé dans ce lieu."))
     else:
         place = None
+    if beneficiary is not None and beneficiary.structure_id != motif.structure_id:
+        raise ValidationError(_("Cette personne n'existe pas."))
     if not staff and not motif.bookable_by_residents:
         raise ValidationError(_("Ce rendez-vous se prend uniquement par téléphone."))
     phone, email = _contact(phone, email)
@@ -156,6 +162,7 @@ def appointment_book(
             email=email,
             note=note.strip(),
             address=address.strip(),
+            beneficiary=beneficiary,
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
         appointment.full_clean()

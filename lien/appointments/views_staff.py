@@ -36,6 +36,8 @@ from lien.appointments.models import (
     Status,
 )
 from lien.appointments.selectors import slots_for
+from lien.beneficiaries.models import Beneficiary
+from lien.core.validators import display_phone
 from lien.journal.models import JournalEntry
 from lien.places.models import Place
 
@@ -148,7 +150,22 @@ def book(request: HttpRequest) -> HttpResponse:
         place is not None or motif.location_type != LocationType.PUBLIC_OFFICE
     )
     start = parse_datetime(request.GET.get("debut", "") or request.POST.get("debut", ""))
-    form = StaffBookingForm(request.POST or None)
+    # Booking for a person on record (from their page): contact filled in, appointment linked.
+    person = None
+    if (request.GET.get("personne") or "").isdigit():
+        person = get_object_or_404(
+            Beneficiary.objects.of_structure(structure).identified(),
+            pk=int(request.GET["personne"]),
+        )
+    initial = {}
+    if person is not None:
+        initial = {
+            "first_name": person.first_name,
+            "last_name": person.last_name,
+            "phone": display_phone(person.phone) if person.phone else "",
+            "email": person.email,
+        }
+    form = StaffBookingForm(request.POST or None, initial=initial)
     alternatives = []
     if request.method == "POST" and ready and start and form.is_valid():
         try:
@@ -158,6 +175,7 @@ def book(request: HttpRequest) -> HttpResponse:
                 place=place,
                 channel=Channel.STAFF,
                 actor=request.user,
+                beneficiary=person,
                 **form.cleaned_data,
             )
         except services.SlotTaken as exc:
@@ -198,6 +216,8 @@ def book(request: HttpRequest) -> HttpResponse:
             "start": start,
             "form": form,
             "alternatives": alternatives,
+            "person": person,
+            "keep": f"&personne={person.pk}" if person else "",
         },
     )
 
