@@ -66,6 +66,19 @@ def _lock_contact(structure, *keys: str) -> None:
             )
 
 
+def _journal(appointment: Appointment, action: str, actor, data: dict | None = None) -> None:
+    """Journal a change to an appointment, about its person, by staff or the resident's link."""
+    journal.record(
+        structure=appointment.structure,
+        action=action,
+        obj=appointment,
+        subject=appointment.beneficiary_id,
+        actor=actor,
+        actor_label="" if actor else RESIDENT_LINK,
+        data=data,
+    )
+
+
 def _check_open_cap(structure, phone: str, email: str) -> None:
     _lock_contact(structure, phone, email)
     cap = policy_for(structure).max_open_per_contact
@@ -173,13 +186,10 @@ def appointment_book(
                 appointment.save()
         except IntegrityError:
             continue  # PostgreSQL: a concurrent booking won this advisor's time
-        journal.record(
-            structure=motif.structure,
-            action="appointment.booked",
-            obj=appointment,
-            subject=appointment.beneficiary_id,
-            actor=actor,
-            actor_label="" if actor else RESIDENT_LINK,
+        _journal(
+            appointment,
+            "appointment.booked",
+            actor,
             data={"channel": channel, "start": appointment.start.isoformat(), "motif": motif.pk},
         )
         notifications.schedule_for(appointment, MessageKind.CONFIRMATION)
@@ -233,15 +243,7 @@ def appointment_cancel(*, appointment: Appointment, actor=None) -> Appointment:
     appointment.save(update_fields=["status", "cancelled_at"])
     notifications.withdraw_pending(appointment)
     notifications.schedule_for(appointment, MessageKind.CANCELLATION)
-    journal.record(
-        structure=appointment.structure,
-        action="appointment.cancelled",
-        obj=appointment,
-        subject=appointment.beneficiary_id,
-        actor=actor,
-        actor_label="" if actor else RESIDENT_LINK,
-        data={"status": appointment.status},
-    )
+    _journal(appointment, "appointment.cancelled", actor, data={"status": appointment.status})
     return appointment
 
 
@@ -282,13 +284,10 @@ def appointment_move(
             continue
         notifications.withdraw_pending(appointment)
         notifications.schedule_for(appointment, MessageKind.CHANGE)
-        journal.record(
-            structure=appointment.structure,
-            action="appointment.moved",
-            obj=appointment,
-            subject=appointment.beneficiary_id,
-            actor=actor,
-            actor_label="" if actor else RESIDENT_LINK,
+        _journal(
+            appointment,
+            "appointment.moved",
+            actor,
             data={"from": old_start.isoformat(), "to": start.isoformat()},
         )
         return appointment
@@ -321,13 +320,8 @@ def appointment_set_status(*, appointment: Appointment, status: str, actor) -> A
         raise ValidationError(_("Ce créneau a été repris par un autre rendez-vous.")) from exc
     if tell_resident:
         notifications.schedule_for(appointment, MessageKind.CANCELLATION)
-    journal.record(
-        structure=appointment.structure,
-        action="appointment.status_changed",
-        obj=appointment,
-        subject=appointment.beneficiary_id,
-        actor=actor,
-        data={"from": previous, "to": status},
+    _journal(
+        appointment, "appointment.status_changed", actor, data={"from": previous, "to": status}
     )
     return appointment
 
@@ -370,13 +364,7 @@ def appointment_record_walk_in(
         raise ValidationError(
             _("Un rendez-vous est déjà prévu à ce moment pour ce conseiller.")
         ) from exc
-    journal.record(
-        structure=motif.structure,
-        action="appointment.walk_in_recorded",
-        obj=appointment,
-        subject=appointment.beneficiary_id,
-        actor=actor,
-    )
+    _journal(appointment, "appointment.walk_in_recorded", actor)
     return appointment
 
 
