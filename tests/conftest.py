@@ -6,9 +6,11 @@ can be tried by every persona against objects of both structures.
 """
 
 import datetime as dt
+import os
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.test import Client
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -23,6 +25,25 @@ from lien.schedule.models import Presence, PresenceException
 
 PASSWORD = "correct-horse-battery-staple"
 PARIS = ZoneInfo("Europe/Paris")
+
+# CI runs the fast suite as if it were run at awkward instants (a DST change night, New Year's
+# Eve in Paris, 29 February…): LIEN_TEST_NOW=2027-03-28T01:59+01:00 moves the clock there for
+# the whole session, and lets it tick, so a test may cross the instant as a real run would.
+_TRAVEL_TO = os.environ.get("LIEN_TEST_NOW", "").strip()
+
+
+def pytest_configure(config):
+    if _TRAVEL_TO:
+        moment = dt.datetime.fromisoformat(_TRAVEL_TO)
+        if moment.tzinfo is None:
+            raise pytest.UsageError("LIEN_TEST_NOW needs an offset, e.g. 2027-03-28T01:59+01:00")
+        time_machine.travel(moment, tick=True).start()
+
+
+def pytest_report_header(config):
+    if _TRAVEL_TO:
+        return f"time travel: the suite runs as if it were {_TRAVEL_TO} (LIEN_TEST_NOW)"
+    return None
 
 
 @pytest.fixture(autouse=True)
@@ -129,7 +150,7 @@ def make_activity(
         structure=structure,
         advisor=advisor,
         kind=extra.pop("kind", "individuel"),
-        date=extra.pop("date", dt.date(2026, 11, 2)),
+        date=extra.pop("date", None) or report_day(),
         duration=extra.pop("duration", 45),
         place_type="lieu_activite",
         place=place,
@@ -148,6 +169,11 @@ def make_activity(
         commune_insee=beneficiary.commune_insee if beneficiary else "",
     )
     return activity
+
+
+def report_day() -> dt.date:
+    """The default date of a fixture report: four weeks ago, whatever day the suite runs."""
+    return timezone.localdate() - dt.timedelta(weeks=4)
 
 
 def appointment_day(weeks_ahead: int = 7) -> dt.date:
@@ -174,12 +200,10 @@ class Personas:
             self.a, "club-seniors", name="Club des seniors", kind="seniors_club"
         )
         self.place_b = make_place(self.b, "local-b", name="Local B")
-        self.closure_a = Closure.objects.create(
-            place=self.place_a, start_date=dt.date(2026, 12, 24), end_date=dt.date(2026, 12, 31)
-        )
-        self.closure_b = Closure.objects.create(
-            place=self.place_b, start_date=dt.date(2026, 12, 24), end_date=dt.date(2026, 12, 31)
-        )
+        # Every date is relative to today (the suite runs on any date, and CI runs it at
+        # fixed instants too): presences began twelve weeks ago; A's presence is cancelled on
+        # the Thursday after the appointments, and both places close for the fortnight after.
+        day = appointment_day()
         self.presence_a = Presence.objects.create(
             structure=self.a,
             advisor=self.advisor,
@@ -187,7 +211,7 @@ class Personas:
             weekday=3,
             start=dt.time(14),
             end=dt.time(17),
-            valid_from=dt.date(2026, 9, 3),
+            valid_from=timezone.localdate() - dt.timedelta(weeks=12),
         )
         self.presence_b = Presence.objects.create(
             structure=self.b,
@@ -196,17 +220,23 @@ class Personas:
             weekday=2,
             start=dt.time(10),
             end=dt.time(12),
-            valid_from=dt.date(2026, 9, 2),
+            valid_from=timezone.localdate() - dt.timedelta(weeks=12),
         )
         self.exception_a = PresenceException.objects.create(
-            presence=self.presence_a, date=dt.date(2026, 12, 17)
+            presence=self.presence_a, date=day + dt.timedelta(weeks=1)
         )
         self.exception_b = PresenceException.objects.create(
-            presence=self.presence_b, date=dt.date(2026, 12, 16)
+            presence=self.presence_b, date=day + dt.timedelta(weeks=1, days=-1)
+        )
+        closed = (day + dt.timedelta(weeks=2) - dt.timedelta(days=1), day + dt.timedelta(weeks=3))
+        self.closure_a = Closure.objects.create(
+            place=self.place_a, start_date=closed[0], end_date=closed[1]
+        )
+        self.closure_b = Closure.objects.create(
+            place=self.place_b, start_date=closed[0], end_date=closed[1]
         )
         self.motif_a = make_motif(self.a, self.place_a)
         self.motif_b = make_motif(self.b, self.place_b)
-        day = appointment_day()
         self.appointment_a = make_appointment(
             self.motif_a, self.advisor, self.place_a, day, dt.time(14)
         )

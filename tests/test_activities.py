@@ -101,7 +101,7 @@ def test_an_advisor_records_an_individual_accompaniment(personas):
     assert row.beneficiary == personas.beneficiary_a
     assert (row.gender, row.social_status, row.commune_insee) == ("feminin", "retraite", "77284")
     assert row.age_band == "soixante_dix_plus"
-    # activity_a (2026-11-02) was earlier: not the first time.
+    # activity_a (four weeks ago) was earlier: not the first time.
     assert row.first_time is False
     personas.beneficiary_a.refresh_from_db()
     assert timezone.localdate(personas.beneficiary_a.last_activity_at) >= yesterday()
@@ -304,7 +304,13 @@ def test_edit_is_journalled_with_the_changed_field_names(personas):
     page = client.get(url).content.decode()
     assert "NOTE-CRA-A" in page
     response = client.post(
-        url, report(personas, date="2026-11-02", duration="60", notes="NOTE-CRA-A modifiée")
+        url,
+        report(
+            personas,
+            date=personas.activity_a.date.isoformat(),
+            duration="60",
+            notes="NOTE-CRA-A modifiée",
+        ),
     )
     assert response.status_code == 302
     personas.activity_a.refresh_from_db()
@@ -520,7 +526,7 @@ def test_the_advisor_list_shows_names_and_filters(personas):
     assert "Josette Durand" in page and "2 comptes rendus" in page
     filtered = client.get(f"{BASE}?du=2025-01-01&au=2025-12-31&theme=sante").content.decode()
     assert "1 compte rendu" in filtered and "01/03/2025" in filtered
-    assert "02/11/2026" not in filtered
+    assert f"{personas.activity_a.date:%d/%m/%Y}" not in filtered
     assert "1 compte rendu" in client.get(f"{BASE}?theme=email&type=individuel").content.decode()
     assert "Aucun compte rendu." in client.get(f"{BASE}?type=collectif").content.decode()
     # Bad filter values are dropped, never an error page.

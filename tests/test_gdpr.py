@@ -66,7 +66,7 @@ def test_access_export_holds_everything_about_the_person(personas):
     assert appointment["lieu"] == "Club des seniors"
     assert appointment["coordonnees_donnees"]["telephone"] == "+33612345678"
     (accompaniment,) = data["accompagnements"]
-    assert accompaniment["date"] == "2026-11-02"
+    assert accompaniment["date"] == personas.activity_a.date.isoformat()
     assert accompaniment["thematiques"] == [taxonomy.label("themes", "email")]
     assert accompaniment["duree_minutes"] == 45
     assert accompaniment["notes"] == "NOTE-CRA-A"

@@ -426,14 +426,22 @@ def test_no_slot_on_a_public_holiday(personas, holiday):
 @pytest.mark.django_db
 def test_no_slot_during_a_closure_or_on_a_cancelled_presence_date(personas):
     motif = make_motif(personas, max_delay_days=42)
-    now = monday(dt.date(2026, 12, 7))
-    expected = [dt.date(2026, 12, 10), dt.date(2027, 1, 7), dt.date(2027, 1, 14)]
+    day = personas.appointment_a.start.date()  # a Thursday; the fixture's dates follow it
+    now = monday(day - dt.timedelta(days=3))
+    thursdays = [day + dt.timedelta(weeks=w) for w in range(6)]
+    open_days = [d for d in thursdays if not is_public_holiday(d, personas.a.insee_code)]
+    cancelled = personas.exception_a.date
+    closed = [
+        d for d in open_days if personas.closure_a.start_date <= d <= personas.closure_a.end_date
+    ]
+    assert cancelled == thursdays[1] and closed == [d for d in thursdays[2:4] if d in open_days]
+    expected = [d for d in open_days if d != cancelled and d not in closed]
     assert list(by_day(slots_for(motif, now=now))) == expected
-    # The exception (17 Dec) and the closure (24-31 Dec) are what removed those Thursdays.
+    # The exception and the closure are what removed those Thursdays.
     personas.exception_a.delete()
-    assert dt.date(2026, 12, 17) in by_day(slots_for(motif, now=now))
+    assert (cancelled in by_day(slots_for(motif, now=now))) == (cancelled in open_days)
     personas.closure_a.delete()
-    assert len(by_day(slots_for(motif, now=now))) == 6
+    assert list(by_day(slots_for(motif, now=now))) == open_days
 
 
 @pytest.mark.django_db
