@@ -56,7 +56,9 @@ def test_the_attachment_describes_the_appointment(personas):
     assert appointment.token not in str(event["UID"])
     assert event.decoded("DTSTART") == appointment.start
     assert event.decoded("DTEND") == appointment.end
-    assert event.decoded("DTSTART").utcoffset() == dt.timedelta(0)
+    # Written in the structure's zone, with its VTIMEZONE, so calendars keep the wall time.
+    assert str(event["DTSTART"].params["TZID"]) == "Europe/Paris"
+    assert [str(z["TZID"]) for z in cal.walk("VTIMEZONE")] == ["Europe/Paris"]
     assert str(event["SUMMARY"]) == "Apprendre à utiliser mon téléphone (Ville A)"
     assert str(event["LOCATION"]) == "Club des seniors, 1 rue de la Mairie, 77000 Ville"
     description = str(event["DESCRIPTION"])

@@ -171,8 +171,10 @@ MATRIX = {
     "schedule:exception_add": EDITORS,
     "schedule:exception_delete": EDITORS,
     "agenda:agenda": ALL_STAFF,
-    "agenda:book": ALL_STAFF,
-    "agenda:walk_in": EDITORS,
+    # Booking for someone means typing and reading their name and contact: never coordinators.
+    "agenda:book": {**ALL_STAFF, "coordinator": 403},
+    # A walk-in is recorded by the advisor who helped the person.
+    "agenda:walk_in": {**EDITORS, "coordinator": 403},
     "agenda:detail": ALL_STAFF,
     "agenda:cancel": ALL_STAFF,
     "agenda:move": ALL_STAFF,
@@ -182,7 +184,7 @@ MATRIX = {
     "agenda:motif_edit": COORD_ONLY,
     "agenda:absences": EDITORS,
     "agenda:absence_delete": EDITORS,
-    "agenda:messages": COORD_ONLY,
+    "agenda:messages": EDITORS,  # recipients only for those who may read a contact
     "agenda:feed": EDITORS,
     # Resident booking: public; the private pages are reached by the secret token only.
     "booking:start": PUBLIC,

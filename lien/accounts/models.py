@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from lien.core.timefmt import ZONE_CHOICES, zone_for_insee
 from lien.core.validators import (
     validate_insee_code,
     validate_phone_field,
@@ -109,6 +110,15 @@ class Structure(models.Model):
             "Les personnes sans activité depuis cette durée sont anonymisées automatiquement."
         ),
     )
+    # Every date and time the structure's staff and residents read is in this zone
+    # (lien/core/timefmt.py). Left blank, it follows the INSEE code (overseas zones).
+    time_zone = models.CharField(
+        _("fuseau horaire"),
+        max_length=40,
+        choices=ZONE_CHOICES,
+        blank=True,
+        help_text=_("Laissé vide, il est déduit du code INSEE (outre-mer compris)."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -118,10 +128,25 @@ class Structure(models.Model):
             models.CheckConstraint(
                 condition=models.Q(siret__regex=r"^[0-9]{14}$"), name="structure_siret_digits"
             ),
+            models.CheckConstraint(
+                condition=models.Q(time_zone__in=[zone for zone, _label in ZONE_CHOICES]),
+                name="structure_time_zone_known",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if not self.time_zone:
+            self.time_zone = zone_for_insee(self.insee_code)
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.time_zone:
+            self.time_zone = zone_for_insee(self.insee_code)
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "time_zone"}
+        super().save(*args, **kwargs)
 
 
 class Role(models.TextChoices):

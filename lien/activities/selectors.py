@@ -11,12 +11,11 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
 from lien.accounts.models import Structure
 from lien.activities.models import MAX_DURATION, Accompaniment, Activity, EntryDefaults
 from lien.beneficiaries.models import Beneficiary
-from lien.core import taxonomy
+from lien.core import taxonomy, timefmt
 from lien.places.models import Place
 
 PAGE_SIZE = 50
@@ -128,7 +127,7 @@ def initial_from_appointment(appointment) -> dict[str, Any]:
     """A report pre-filled from an appointment that took place."""
     minutes = int((appointment.end - appointment.start).total_seconds() // 60)
     initial: dict[str, Any] = {
-        "date": timezone.localdate(appointment.start),
+        "date": timefmt.local_day(appointment.start, appointment.structure),
         "duration": min(max(minutes, 1), MAX_DURATION),
         "themes": taxonomy.unpack(appointment.motif.themes),
     }

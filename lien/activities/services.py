@@ -24,7 +24,7 @@ from lien.activities.models import (
 )
 from lien.activities.selectors import COUNTER_GROUPS, counters_of, find_contact_match
 from lien.beneficiaries.models import Beneficiary
-from lien.core import taxonomy
+from lien.core import taxonomy, timefmt
 from lien.core.validators import validate_insee_code
 
 # Activity fields a report sets; multi-valued ones are given as lists and packed here.
@@ -133,11 +133,13 @@ def check_counters(counters: dict[str, int]) -> dict:
     return errors
 
 
-def _validated(values: dict[str, Any], kind: str, participants, counters) -> tuple[list, dict]:
+def _validated(
+    values: dict[str, Any], kind: str, participants, counters, *, structure
+) -> tuple[list, dict]:
     """Check a report's values and participants; returns those that apply to its kind."""
     participants = list(participants) if kind == Kind.COLLECTIVE else []
     counters = (counters or {}) if kind == Kind.COLLECTIVE else {}
-    errors = check_rules(values, kind=kind)
+    errors = check_rules(values, kind=kind, today=timefmt.today_in(structure))
     if kind == Kind.COLLECTIVE:
         errors.update(check_counters(counters))
         if not errors and not participants and not counters.get("total"):
@@ -178,8 +180,9 @@ def _check_scope(structure, *, place, people) -> None:
             raise ValidationError(_("Cette personne n'existe pas."))
 
 
-def _when(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(12), tzinfo=timezone.get_current_timezone())
+def _when(day: dt.date, structure) -> dt.datetime:
+    """Noon of a report's day in the structure's zone: the instant it counts as activity."""
+    return dt.datetime.combine(day, dt.time(12), tzinfo=timefmt.zone_of(structure))
 
 
 def _snapshot(activity: Activity, person: Beneficiary, *, first_time: bool | None = None):
@@ -206,9 +209,9 @@ def _snapshot(activity: Activity, person: Beneficiary, *, first_time: bool | Non
     )
 
 
-def _touch(people, day: dt.date) -> None:
+def _touch(people, day: dt.date, structure) -> None:
     """The retention clock of each person restarts at their latest accompaniment."""
-    when = _when(day)
+    when = _when(day, structure)
     Beneficiary.objects.filter(pk__in=[p.pk for p in people], last_activity_at__lt=when).update(
         last_activity_at=when
     )
@@ -319,7 +322,9 @@ def activity_create(
     """
     if kind not in Kind.values:
         raise ValidationError(_("Type d'activité inconnu."))
-    participants, counters = _validated(values, kind, participants, counters)
+    participants, counters = _validated(
+        values, kind, participants, counters, structure=structure
+    )
     fields = _packed(values)
     _check_scope(
         structure, place=fields["place"], people=[beneficiary] if beneficiary else participants
@@ -359,7 +364,7 @@ def activity_create(
         rows.append(_snapshot(activity, person, first_time=first_time))
     rows += anonymous_rows(activity, counters)
     Accompaniment.objects.bulk_create(rows)
-    _touch(people, activity.date)
+    _touch(people, activity.date, activity.structure)
     data: dict[str, Any] = {"kind": kind, "participants": len(rows)}
     if appointment is not None:
         data["appointment"] = appointment.pk
@@ -393,7 +398,9 @@ def activity_update(
     if activity.deleted_at is not None:
         raise ValidationError(_("Ce compte rendu a été supprimé."))
     kind = activity.kind
-    participants, counters = _validated(values, kind, participants, counters)
+    participants, counters = _validated(
+        values, kind, participants, counters, structure=activity.structure
+    )
     fields = _packed(values)
     _check_scope(
         activity.structure,
@@ -458,7 +465,7 @@ def activity_update(
             new_rows += anonymous_rows(activity, counters)
         Accompaniment.objects.bulk_create(new_rows)
         people = list(wanted.values())
-    _touch(people, activity.date)
+    _touch(people, activity.date, activity.structure)
     journal.record(
         structure=activity.structure,
         action="activity.updated",
@@ -503,7 +510,7 @@ def activity_duplicate(*, activity: Activity) -> dict[str, Any]:
     Nothing is saved: the advisor checks the form, then `activity_create` records it.
     """
     initial: dict[str, Any] = {
-        "date": timezone.localdate(),
+        "date": timefmt.today_in(activity.structure),
         "duration": activity.duration,
         "place_type": activity.place_type,
         "place": activity.place_id,

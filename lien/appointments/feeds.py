@@ -68,7 +68,7 @@ def feed_appointments(feed: CalendarFeed, *, now: dt.datetime | None = None) -> 
         Appointment.objects.of_structure(feed.structure)
         .active()
         .filter(advisor=feed.advisor, end__gte=now - PAST, start__lte=now + AHEAD)
-        .select_related("motif", "place")
+        .select_related("structure", "motif", "place")
         .order_by("start")
     )
 

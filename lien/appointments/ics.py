@@ -6,7 +6,11 @@ appears in the advisors' feeds, and the token is what lets someone cancel or mov
 
 SEQUENCE: the number of journal entries that changed the appointment after it was booked
 (moved, cancelled, status changed). The journal is append-only, so the number only grows, as
-RFC 5545 requires, and it needs no extra column. Times are written in UTC.
+RFC 5545 requires, and it needs no extra column.
+
+Times are written in the structure's time zone (`DTSTART;TZID=Europe/Paris:…`) with its
+VTIMEZONE, covering only the dates in the file, so a calendar shows the wall-clock time the
+structure gave even if the reader's device is set to another zone.
 """
 
 import datetime as dt
@@ -20,7 +24,7 @@ from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from lien.appointments.models import Appointment, LocationType
-from lien.core.templatetags.lien import hour, long_date
+from lien.core import timefmt
 
 PRODID = "-//Lien//Rendez-vous//FR"
 CHANGE_ACTIONS = ("appointment.moved", "appointment.cancelled", "appointment.status_changed")
@@ -71,9 +75,17 @@ def location_text(appointment: Appointment, *, with_home_address: bool = True) -
 
 
 def when_text(start: dt.datetime) -> str:
-    """« jeudi 3 septembre à 14 h », in the local time zone."""
-    local = timezone.localtime(start)
-    return _("%(date)s à %(hour)s") % {"date": long_date(local), "hour": hour(local)}
+    """« jeudi 3 septembre à 14 h », in the active (the structure's) time zone."""
+    return timefmt.when(start)
+
+
+def _with_zones(cal: Calendar, appointments: list[Appointment]) -> Calendar:
+    """Add the VTIMEZONE of each zone used, covering just the span of the events."""
+    if appointments:
+        first = min(a.start for a in appointments).date() - dt.timedelta(days=1)
+        last = max(a.end for a in appointments).date() + dt.timedelta(days=2)
+        cal.add_missing_timezones(first_date=first, last_date=last)
+    return cal
 
 
 def _calendar(method: str | None = None) -> Calendar:
@@ -87,11 +99,12 @@ def _calendar(method: str | None = None) -> Calendar:
 
 
 def _event(appointment: Appointment, *, sequence: int, stamp: dt.datetime) -> Event:
+    zone = timefmt.zone_of(appointment.structure)
     event = Event()
     event.add("uid", uid_for(appointment))
     event.add("dtstamp", stamp.astimezone(dt.UTC))
-    event.add("dtstart", appointment.start.astimezone(dt.UTC))
-    event.add("dtend", appointment.end.astimezone(dt.UTC))
+    event.add("dtstart", appointment.start.astimezone(zone))
+    event.add("dtend", appointment.end.astimezone(zone))
     event.add("sequence", sequence)
     return event
 
@@ -131,7 +144,7 @@ def appointment_ics(appointment: Appointment, *, cancel: bool = False) -> bytes:
         attendee.params["rsvp"] = vText("FALSE")
         event.add("attendee", attendee)
     cal.add_component(event)
-    return cal.to_ical()
+    return _with_zones(cal, [appointment]).to_ical()
 
 
 def feed_ics(appointments: list[Appointment], *, name: str) -> bytes:
@@ -154,7 +167,7 @@ def feed_ics(appointments: list[Appointment], *, name: str) -> bytes:
         event.add("transp", "OPAQUE")
         event.add("class", "PRIVATE")
         cal.add_component(event)
-    return cal.to_ical()
+    return _with_zones(cal, appointments).to_ical()
 
 
 def sender_address() -> str:

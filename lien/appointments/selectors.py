@@ -8,6 +8,7 @@ from django.utils import timezone
 from lien.accounts.models import Structure
 from lien.appointments.models import Absence, Appointment, LocationType, Motif
 from lien.appointments.slots import Busy, Slot, Window, compute_slots
+from lien.core import timefmt
 from lien.places.models import Place
 from lien.schedule.selectors import occurrences_between
 
@@ -91,7 +92,7 @@ def slots_for(
     now = now or timezone.now()
     max_delay = dt.timedelta(days=days if days is not None else motif.max_delay_days)
     min_delay = dt.timedelta(0) if staff else dt.timedelta(hours=motif.min_delay_hours)
-    today = timezone.localdate(now)
+    today = now.astimezone(timefmt.zone_of(motif.structure)).date()
     windows = windows_for(motif, today, today + max_delay + dt.timedelta(days=1), place)
     if not windows:
         return []

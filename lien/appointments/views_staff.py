@@ -13,6 +13,8 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from lien import journal
+from lien.accounts import permissions as perms
 from lien.accounts.access import staff_view
 from lien.accounts.models import Role
 from lien.activities.models import Activity
@@ -37,12 +39,15 @@ from lien.appointments.models import (
 )
 from lien.appointments.selectors import slots_for
 from lien.beneficiaries.models import Beneficiary
+from lien.core import timefmt
 from lien.core.validators import display_phone
 from lien.journal.models import JournalEntry
 from lien.places.models import Place
 
 COORDINATOR = Role.COORDINATOR
-CARE = (Role.COORDINATOR, Role.ADVISOR)  # who records what happened
+CARE = (Role.COORDINATOR, Role.ADVISOR)  # absences and calendar feeds: no person's data
+# Journal actions that record a reading, not a change: left out of an appointment's history.
+READ_ACTIONS = ("appointment.viewed", "appointment.listed", "appointment.searched")
 
 
 def _appointment(request: HttpRequest, pk: int) -> Appointment:
@@ -84,7 +89,10 @@ def agenda(request: HttpRequest) -> HttpResponse:
         items = items.filter(advisor_id=int(advisor_id))
     if place_id.isdigit():
         items = items.filter(place_id=int(place_id))
-    query = request.GET.get("q", "").strip()
+    membership = request.membership
+    query = request.GET.get("q", "").strip()[:100]
+    if not perms.can(membership, perms.SEARCH_PEOPLE):
+        query = ""  # coordinators see no identity, so they search none
     if query:
         # A search looks at every date, not only this week.
         items = (
@@ -99,7 +107,17 @@ def agenda(request: HttpRequest) -> HttpResponse:
             .order_by("-start")[:100]
         )
     days = []
-    if not query:
+    if query:
+        results = list(items)
+        # That a search happened, how many it found; never the words typed (a name).
+        journal.record(
+            structure=structure,
+            action="appointment.searched",
+            actor=request.user,
+            data={"results": len(results)},
+        )
+    else:
+        results = None
         listed = list(items)
         days = [
             (
@@ -108,7 +126,7 @@ def agenda(request: HttpRequest) -> HttpResponse:
             )
             for i in range((end - start).days)
         ]
-    return render(
+    response = render(
         request,
         "appointments/staff/agenda.html",
         {
@@ -117,7 +135,7 @@ def agenda(request: HttpRequest) -> HttpResponse:
             "week": week,
             "days": days,
             "query": query,
-            "results": list(items) if query else None,
+            "results": results,
             "previous": start - dt.timedelta(days=7 if week else 1),
             "next": end if week else start + dt.timedelta(days=1),
             "advisors": advisors_of(structure),
@@ -125,13 +143,36 @@ def agenda(request: HttpRequest) -> HttpResponse:
             "advisor_id": advisor_id,
             "place_id": place_id,
             "now": timezone.now(),
-            "can_record": request.membership.role in CARE,
+            "can_record": perms.can(membership, perms.RECORD_STATUS),
             "can_report": request.membership.role == Role.ADVISOR,
+        },
+    )
+    if not query and perms.can(membership, perms.VIEW_IDENTITY):
+        _journal_listing(request, days, week)
+    return response
+
+
+def _journal_listing(request: HttpRequest, days, week: bool) -> None:
+    """A page of names was shown: which days and filters, never the names."""
+    shown = [a for _day, items in days for a in items]
+    if not shown:
+        return
+    journal.record(
+        structure=request.structure,
+        action="appointment.listed",
+        actor=request.user,
+        data={
+            "from": days[0][0].isoformat(),
+            "view": "semaine" if week else "jour",
+            "shown": len(shown),
+            "filters": {
+                k: v[:20] for k, v in request.GET.items() if k in ("conseiller", "lieu") and v
+            },
         },
     )
 
 
-@staff_view()
+@staff_view(*perms.roles_with(perms.BOOK_FOR))
 def book(request: HttpRequest) -> HttpResponse:
     """Book on a resident's behalf (the reception taking a phone call): motif → place → time."""
     structure = request.structure
@@ -158,6 +199,16 @@ def book(request: HttpRequest) -> HttpResponse:
             pk=int(request.GET["personne"]),
         )
     initial = {}
+    if person is not None and request.method == "GET":
+        # The prefill shows their name and contact: a reading of the person, journalled.
+        journal.record(
+            structure=structure,
+            action="beneficiary.viewed",
+            obj=person,
+            actor=request.user,
+            subject=person,
+            data={"role": request.membership.role, "page": "appointment.book"},
+        )
     if person is not None:
         initial = {
             "first_name": person.first_name,
@@ -189,7 +240,7 @@ def book(request: HttpRequest) -> HttpResponse:
                 _("Rendez-vous enregistré pour %(name)s, %(when)s.")
                 % {
                     "name": appointment.first_name,
-                    "when": timezone.localtime(appointment.start).strftime("%d/%m/%Y %H:%M"),
+                    "when": timefmt.when(appointment.start),
                 },
             )
             return redirect("agenda:detail", structure.slug, appointment.pk)
@@ -225,23 +276,36 @@ def book(request: HttpRequest) -> HttpResponse:
 @staff_view()
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = _appointment(request, pk)
-    role = request.membership.role
+    membership = request.membership
+    if perms.can(membership, perms.VIEW_IDENTITY):
+        journal.record(
+            structure=request.structure,
+            action="appointment.viewed",
+            obj=appointment,
+            actor=request.user,
+            subject=appointment.beneficiary_id,
+            data={"role": membership.role},
+        )
     return render(
         request,
         "appointments/staff/detail.html",
         {
             "nav": "agenda",
             "appointment": appointment,
-            "can_record": role in CARE,
-            "can_report": role == Role.ADVISOR,
+            "can_record": perms.can(membership, perms.RECORD_STATUS),
+            "can_report": membership.role == Role.ADVISOR,
             "report": Activity.objects.filter(appointment=appointment).first(),
-            "show_note": role in CARE,
             "history": JournalEntry.objects.filter(
                 object_type="appointment", object_id=appointment.pk
             )
+            .exclude(action__in=READ_ACTIONS)
             .select_related("actor")
             .order_by("at"),
-            "messages_log": appointment.messages.order_by("due_at") if role in CARE else [],
+            "messages_log": (
+                appointment.messages.order_by("due_at")
+                if perms.can(membership, perms.VIEW_MESSAGE_LOG)
+                else []
+            ),
         },
     )
 
@@ -296,7 +360,7 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@staff_view(*CARE)
+@staff_view(*perms.roles_with(perms.RECORD_STATUS))
 @require_POST
 def set_status(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = _appointment(request, pk)
@@ -334,7 +398,7 @@ def _report_due(request: HttpRequest, appointment: Appointment, status: str) -> 
     )
 
 
-@staff_view(*CARE)
+@staff_view(*perms.roles_with(perms.RECORD_WALK_IN))
 def walk_in(request: HttpRequest) -> HttpResponse:
     """Someone came without an appointment: record it (it counts as seen)."""
     form = WalkInForm(request.POST or None, structure=request.structure)
@@ -434,9 +498,10 @@ def absence_delete(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@staff_view(COORDINATOR)
+@staff_view(*perms.roles_with(perms.VIEW_MESSAGE_LOG))
 def message_log(request: HttpRequest) -> HttpResponse:
-    """The delivery log: every message, its state and error."""
+    """The delivery log: every message, its state and error (recipients for those who may
+    see a person's contact)."""
     items = (
         Message.objects.filter(structure=request.structure)
         .select_related("appointment")

@@ -31,7 +31,7 @@ from lien.activities.models import Accompaniment, Activity, Kind
 from lien.appointments.models import Appointment, Channel, Message
 from lien.appointments.notifications import withdraw_pending
 from lien.beneficiaries.models import PERSONAL_FIELDS, Beneficiary
-from lien.core import taxonomy
+from lien.core import taxonomy, timefmt
 from lien.journal.models import JournalEntry
 
 log = logging.getLogger("lien.gdpr")
@@ -247,7 +247,7 @@ def retention_candidates(structure: Structure, now: dt.datetime | None = None, h
     """
     moment = (now or timezone.now()) + dt.timedelta(days=horizon)
     limit = cutoff(structure.retention_months, moment)
-    limit_day = timezone.localtime(limit).date()
+    limit_day = limit.astimezone(timefmt.zone_of(structure)).date()
     recent_accompaniment = Accompaniment.objects.filter(
         beneficiary=OuterRef("pk"), date__gte=limit_day
     )

@@ -1,12 +1,11 @@
 """Reads of the itinerant schedule, always through a structure."""
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Q
 
 from lien.accounts.models import Structure
+from lien.core import timefmt
 from lien.places.hours import is_public_holiday
 from lien.places.models import Closure
 from lien.schedule.models import Presence, PresenceException
@@ -64,7 +63,7 @@ def occurrences_between(
         map(to_rule, presences),
         start,
         end,
-        tz=ZoneInfo(settings.TIME_ZONE),
+        tz=timefmt.zone_of(structure),
         cancelled=cancelled,
         closures=closures,
         is_holiday=lambda day: is_public_holiday(day, structure.insee_code),
@@ -75,7 +74,7 @@ def next_occurrences(
     structure: Structure, now: dt.datetime, limit: int = 5, days: int = 28
 ) -> list[Occurrence]:
     """The next times help is available, from now on (ongoing ones included)."""
-    local_now = now.astimezone(ZoneInfo(settings.TIME_ZONE))
+    local_now = now.astimezone(timefmt.zone_of(structure))
     found = occurrences_between(
         structure,
         local_now.date(),

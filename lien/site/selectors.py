@@ -2,12 +2,11 @@
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.utils import timezone
 
 from lien.accounts.models import Structure, User
+from lien.core import timefmt
 from lien.places.models import Place
 from lien.schedule.models import Presence, PresenceMode
 from lien.schedule.occurrences import Occurrence
@@ -34,8 +33,8 @@ class Visit:
         return self.occurrence.end
 
 
-def local_today() -> dt.date:
-    return timezone.localdate()
+def local_today(structure: Structure) -> dt.date:
+    return timefmt.today_in(structure)
 
 
 def _day_label(day: dt.date, today: dt.date) -> str:
@@ -61,7 +60,7 @@ def visits(structure: Structure, occurrences: list[Occurrence]) -> list[Visit]:
         .exclude(note="")
         .values_list("pk", "note")
     )
-    today = local_today()
+    today = local_today(structure)
     modes = dict(PresenceMode.choices)
     return [
         Visit(
@@ -87,7 +86,7 @@ def week_days(structure: Structure, monday: dt.date) -> list[tuple[dt.date, str,
     found = visits(
         structure, occurrences_between(structure, monday, sunday, published_places_only=True)
     )
-    today = local_today()
+    today = local_today(structure)
     return [
         (day, _day_label(day, today), [v for v in found if v.occurrence.day == day])
         for day in (monday + dt.timedelta(days=i) for i in range(7))
@@ -95,9 +94,9 @@ def week_days(structure: Structure, monday: dt.date) -> list[tuple[dt.date, str,
 
 
 def place_visits(structure: Structure, place: Place, weeks: int = 4) -> list[Visit]:
-    today = local_today()
+    today = local_today(structure)
     found = occurrences_between(
         structure, today, today + dt.timedelta(weeks=weeks), place_id=place.pk
     )
-    now = timezone.now().astimezone(ZoneInfo(settings.TIME_ZONE))
+    now = timezone.now()
     return visits(structure, [o for o in found if o.end > now])

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from lien.accounts.access import staff_view
 from lien.accounts.models import Membership, Structure
+from lien.core import timefmt
 from lien.places import opendata
 from lien.places.hours import describe_fr, describe_fr_lines
 from lien.places.models import Place
@@ -26,6 +27,7 @@ def home(request: HttpRequest) -> HttpResponse:
     structures = list(Structure.objects.all())
     if slug or len(structures) == 1:
         structure = get_object_or_404(Structure, slug=slug) if slug else structures[0]
+        timefmt.activate_for(structure)  # no slug in this URL for the middleware to read
         return structure_home(request, structure.slug)
     return render(request, "site/choose_structure.html", {"structures": structures})
 
@@ -52,7 +54,7 @@ def structure_home(request: HttpRequest, structure_slug: str) -> HttpResponse:
 def week(request: HttpRequest, structure_slug: str) -> HttpResponse:
     """Où trouver le conseiller cette semaine ? Any week via ?semaine=YYYY-MM-DD."""
     structure = _structure(structure_slug)
-    today = selectors.local_today()
+    today = selectors.local_today(structure)
     try:
         chosen = dt.date.fromisoformat(request.GET.get("semaine", ""))
     except ValueError:
@@ -95,7 +97,7 @@ def places(request: HttpRequest, structure_slug: str) -> HttpResponse:
 def place_detail(request: HttpRequest, structure_slug: str, place_slug: str) -> HttpResponse:
     structure = _structure(structure_slug)
     place = get_object_or_404(Place.objects.published().of_structure(structure), slug=place_slug)
-    today = selectors.local_today()
+    today = selectors.local_today(structure)
     return render(
         request,
         "site/place.html",
@@ -161,7 +163,7 @@ def staff_home(request: HttpRequest) -> HttpResponse:
 @staff_view()
 def staff_dashboard(request: HttpRequest) -> HttpResponse:
     structure = request.structure
-    today = selectors.local_today()
+    today = selectors.local_today(structure)
     monday = today - dt.timedelta(days=today.weekday())
     return render(
         request,

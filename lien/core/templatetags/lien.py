@@ -1,8 +1,14 @@
+"""Lien's template filters (built in to every template: see TEMPLATES in settings).
+
+Dates and times go through lien/core/timefmt.py, the one formatting module: an aware
+instant is shown as a wall-clock time of the active zone (the structure's).
+"""
+
 import datetime as dt
 
 from django import template
-from django.utils.formats import date_format
 
+from lien.core import timefmt
 from lien.core.validators import display_phone
 
 register = template.Library()
@@ -17,11 +23,48 @@ def phone(value: str) -> str:
 @register.filter
 def hour(value: dt.time | dt.datetime) -> str:
     """14:00 → « 14 h », 17:30 → « 17 h 30 », the way it is said aloud."""
-    if value.minute:
-        return f"{value.hour} h {value.minute:02d}"
-    return f"{value.hour} h"
+    return timefmt.hour(value)
 
 
 @register.filter
-def long_date(value: dt.date) -> str:
-    return date_format(value, "l j F")
+def long_date(value: dt.date | dt.datetime) -> str:
+    """« jeudi 3 septembre »."""
+    return timefmt.long_date(value)
+
+
+@register.filter
+def numeric_date(value: dt.date | dt.datetime) -> str:
+    """« 03/09/2026 »."""
+    return timefmt.numeric_date(value)
+
+
+@register.filter
+def numeric_datetime(value: dt.datetime) -> str:
+    """« 03/09/2026 14:05 »."""
+    return timefmt.numeric_datetime(value)
+
+
+@register.filter
+def clock(value: dt.datetime | dt.time) -> str:
+    """« 14:05 »."""
+    return timefmt.clock(value)
+
+
+@register.filter
+def local_day(value: dt.date | dt.datetime) -> dt.date:
+    """The local calendar day of an instant (for links such as ?jour=YYYY-MM-DD)."""
+    return timefmt.local_day(value)
+
+
+@register.filter
+def iso_minutes(value: dt.datetime) -> str:
+    """An instant as it travels in URLs and forms (local wall time with its offset)."""
+    return timefmt.iso_minutes(value)
+
+
+@register.filter
+def can(membership, permission: str) -> bool:
+    """`{% if request.membership|can:"person.view_contact" %}`: lien/accounts/permissions.py."""
+    from lien.accounts.permissions import can as allowed
+
+    return allowed(membership, permission)

@@ -1,0 +1,34 @@
+"""Request-wide plumbing shared by every app."""
+
+from django.utils import timezone
+
+from lien.core import timefmt
+
+
+class StructureTimeZoneMiddleware:
+    """A page under a structure's slug runs in that structure's time zone.
+
+    Every URL that names a structure (`/<slug>/…`, `/equipe/<slug>/…`) carries it as the
+    `structure_slug` view argument; pages reached by a token (a resident's link, an ICS feed)
+    call `timefmt.activate_for(structure)` once they know it. The zone is reset after each
+    response, so nothing leaks into the next request served by the same thread.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        slug = view_kwargs.get("structure_slug")
+        if slug:
+            from lien.accounts.models import Structure
+
+            name = Structure.objects.filter(slug=slug).values_list("time_zone", flat=True).first()
+            if name:
+                timezone.activate(timefmt.zone_by_name(name))
+        return None
