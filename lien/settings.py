@@ -34,11 +34,24 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
-# Behind a reverse proxy that sets X-Forwarded-For (see docs/deploy), count failures per client.
-BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+# How many reverse proxies stand in front of Lien, each appending to X-Forwarded-For (see
+# docs/DEPLOYMENT.md). 0: the client is REMOTE_ADDR and X-Forwarded-For is ignored. N: the
+# client is the address the outermost of those N proxies saw (lien/core/http.py).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off (or SECRET_KEY_FILE).")
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(
+        "TRUSTED_PROXY_COUNT must be 0 or more (proxies in front of Lien), "
+        f"got {TRUSTED_PROXY_COUNT}."
+    )
+if env_bool("BEHIND_PROXY", False) and not TRUSTED_PROXY_COUNT:
+    # The old setting: ignoring it would count every client as the proxy (and loop on HTTPS).
+    raise ImproperlyConfigured(
+        "BEHIND_PROXY is gone: set TRUSTED_PROXY_COUNT to the number of reverse proxies in "
+        "front of Lien (1 for the nginx of docs/DEPLOYMENT.md), or remove BEHIND_PROXY."
+    )
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS is required when DEBUG is off.")
 
@@ -133,7 +146,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "lien.accounts.views.lockout"
 AXES_USERNAME_FORM_FIELD = "username"
-AXES_IPWARE_PROXY_COUNT = 1 if BEHIND_PROXY else 0
+# The one client address of lien/core/http.py (TRUSTED_PROXY_COUNT), not axes' own guess.
+AXES_CLIENT_IP_CALLABLE = "lien.core.http.client_ip"
 AXES_VERBOSE = False
 
 OTP_TOTP_ISSUER = "Lien"
@@ -209,7 +223,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
 SECURE_HSTS_PRELOAD = False
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
 X_FRAME_OPTIONS = "DENY"
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 

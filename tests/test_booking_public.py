@@ -540,7 +540,7 @@ def test_eleventh_booking_post_from_one_address_is_refused(personas, motif, clie
 
 
 def test_behind_the_proxy_the_limit_counts_the_forwarded_address(personas, motif, client, settings):
-    settings.BEHIND_PROXY = True
+    settings.TRUSTED_PROXY_COUNT = 1
     slot = ahead(motif, personas.place_a)
     url = book_url(motif, personas.place_a, slot.start)
     for _ in range(10):

@@ -137,16 +137,16 @@ class Structure(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def clean(self) -> None:
-        if not self.time_zone:
-            self.time_zone = zone_for_insee(self.insee_code)
-
     def save(self, *args, **kwargs) -> None:
         if not self.time_zone:
             self.time_zone = zone_for_insee(self.insee_code)
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "time_zone"}
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        if not self.time_zone:
+            self.time_zone = zone_for_insee(self.insee_code)
 
 
 class Role(models.TextChoices):

@@ -6,12 +6,10 @@ At most four screens: what (motif) → where (place, skipped when there is no ch
 """
 
 import datetime as dt
-import ipaddress
 from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -19,12 +17,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.decorators import ratelimit
-from django_ratelimit.exceptions import Ratelimited
 
 from lien.accounts.models import Structure
 from lien.appointments.forms_public import HONEYPOT, BookingForm
@@ -37,6 +33,10 @@ from lien.appointments.services import (
     appointment_move,
 )
 from lien.appointments.slots import Slot
+
+# The rate-limit key: the one client address of lien.core.http, IPv6 per /64.
+from lien.core.http import rate_limit_key as client_ip
+from lien.core.http import rate_limited_response
 from lien.places.models import Place
 
 PAGE = 6  # times shown first; « Voir plus de créneaux » adds as many again each time
@@ -48,33 +48,6 @@ CHANGE_RATE = "20/h"  # cancel and move POSTs per client address
 
 
 # --- Helpers --------------------------------------------------------------------------
-def client_ip(group: str, request: HttpRequest) -> str:
-    """The client's address: behind our reverse proxy (BEHIND_PROXY), the address the proxy
-    appended last to X-Forwarded-For; else REMOTE_ADDR. IPv6 counts per /64."""
-    address = request.META.get("REMOTE_ADDR") or ""
-    if getattr(settings, "BEHIND_PROXY", False):
-        forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        forwarded = [p for p in forwarded if p]
-        if forwarded:
-            address = forwarded[-1]
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return address or "unknown"
-    if ip.version == 6:
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False).network_address)
-    return str(ip)
-
-
-def rate_limited_response(request: HttpRequest) -> HttpResponse:
-    """The site's French 429 page (RATELIMIT_VIEW). The views use `block=False` and call
-    this themselves, so it works whether or not RatelimitMiddleware is installed."""
-    view = getattr(settings, "RATELIMIT_VIEW", "")
-    if view:
-        return import_string(view)(request, Ratelimited())
-    return render(request, "429.html", status=429)
-
-
 def private(view):
     """The resident's pages: never cached, never indexed (the URL is the key)."""
 
