@@ -46,6 +46,30 @@ def pytest_report_header(config):
     return None
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _sqlite_flush_may_empty_the_journal():
+    """Django empties SQLite test databases with DELETE, which the journal's trigger refuses
+    to anyone else (PostgreSQL is emptied with TRUNCATE, which row triggers do not see)."""
+    from django.db import connection
+
+    from lien import journal
+
+    if connection.vendor != "sqlite":
+        yield
+        return
+    from django.db.backends.sqlite3.base import DatabaseOperations
+
+    original = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        with journal.allow_flush():
+            return original(self, sql_list)
+
+    DatabaseOperations.execute_sql_flush = execute_sql_flush
+    yield
+    DatabaseOperations.execute_sql_flush = original
+
+
 @pytest.fixture(autouse=True)
 def _fast_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -696,7 +696,8 @@ def test_the_person_picker_searches_without_listing_everybody(personas):
     assert f'value="{personas.beneficiary_a.pk}"' in found and "Durand" in found
     assert "Bernard" not in client.get(url, {"beneficiary_q": "bernard"}).content.decode()
     entry = JournalEntry.objects.filter(action="beneficiary.searched").latest("pk")
-    assert entry.personal == {"q": "bernard"} and "bernard" not in str(entry.data)
+    assert entry.personal == {} and "bernard" not in str(entry.data)
+    assert entry.data == {"results": 0, "role": "advisor", "page": "report"}
     # A workshop: people already ticked stay ticked when the advisor searches again.
     ticked = client.get(
         url,

@@ -1,19 +1,20 @@
 """The journal is append-only in the database itself; only a shred may touch a row.
 
-PostgreSQL refuses UPDATE and DELETE (trigger of migration journal/0003) except the shred
-path; SQLite refuses every UPDATE but a shred (it cannot refuse DELETE: Django empties SQLite
-test databases with DELETE).
+PostgreSQL and SQLite both refuse DELETE, and every UPDATE except the shred of an entry about
+a person being erased in the same transaction (triggers of migration journal/0004).
 """
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.test import Client
 
 from lien import journal
 from lien.journal.models import JournalEntry
+from tests.conftest import signed_in
 
 ONLY_ON_POSTGRESQL = pytest.mark.skipif(
     connection.vendor != "postgresql",
-    reason="needs PostgreSQL: its trigger also refuses DELETE and checks lien.shredding",
+    reason="needs PostgreSQL: checks the lien.shredding setting itself",
 )
 TABLE = JournalEntry._meta.db_table
 
@@ -114,24 +115,84 @@ def test_a_second_shred_changes_nothing_and_a_raw_one_is_refused(personas):
     assert JournalEntry.objects.get(pk=entry.pk).shredded is True
 
 
-@ONLY_ON_POSTGRESQL
-@pytest.mark.postgres
 @pytest.mark.django_db
-def test_a_raw_delete_is_refused_on_postgresql(personas):
+def test_a_raw_delete_is_refused(personas):
     entry = _entry(personas)
     with pytest.raises(DatabaseError, match="DELETE refused"):
         _raw(f"DELETE FROM {TABLE} WHERE id = %s", [entry.pk])  # noqa: S608
+    with pytest.raises(DatabaseError, match="DELETE refused"), transaction.atomic():
+        JournalEntry.objects.filter(pk=entry.pk).delete()
     assert JournalEntry.objects.filter(pk=entry.pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_shred_is_allowed_only_on_the_entries_of_the_person_being_erased(personas):
+    mine = _entry(personas)
+    about_b = journal.record(
+        structure=personas.b,
+        action="beneficiary.viewed",
+        obj=personas.beneficiary_b,
+        subject=personas.beneficiary_b,
+        personal={"phone": "+33698765432"},
+    )
+    blank = {"search": None, "phone": None}
+    # Erasing B: a shred-shaped UPDATE of an entry about A is refused…
+    with (
+        pytest.raises(DatabaseError, match="UPDATE refused"),
+        transaction.atomic(),
+        journal._shredding([personas.beneficiary_b.pk]),
+    ):
+        JournalEntry.objects.filter(pk=mine.pk).update(personal=blank, shredded=True)
+    # …and B's own entry may be shredded.
+    with transaction.atomic(), journal._shredding([personas.beneficiary_b.pk]):
+        JournalEntry.objects.filter(pk=about_b.pk).update(personal={"phone": None}, shredded=True)
+    assert JournalEntry.objects.get(pk=mine.pk).shredded is False
+    assert JournalEntry.objects.get(pk=about_b.pk).shredded is True
+
+
+@pytest.mark.django_db
+def test_outside_a_shred_the_same_update_is_refused(personas):
+    entry = _entry(personas)
+    with pytest.raises(DatabaseError, match="UPDATE refused"), transaction.atomic():
+        JournalEntry.objects.filter(pk=entry.pk).update(
+            personal={"search": None, "phone": None}, shredded=True
+        )
+    assert JournalEntry.objects.get(pk=entry.pk).shredded is False
+
+
+def test_a_sqlite_connection_without_lien_cannot_touch_the_journal():
+    """The sqlite3 shell has no lien_shred_allowed(): its UPDATE and DELETE fail too."""
+    import importlib
+    import sqlite3
+
+    migration = importlib.import_module("lien.journal.migrations.0004_client_ip_and_scoped_shred")
+    db = sqlite3.connect(":memory:")
+    db.execute(
+        f"CREATE TABLE {TABLE} (id INTEGER PRIMARY KEY, structure_id, actor_id, actor_label, "
+        "action, object_type, object_id, subject_id, client_ip, data, at, personal, shredded)"
+    )
+    for statement in migration.SQLITE_CREATE:
+        db.execute(statement)
+    row = "1, 1, NULL, '', 'a.b', '', NULL, 5, NULL, '{}', '2026-01-01', '{\"q\": \"x\"}', 0"
+    db.execute(f"INSERT INTO {TABLE} VALUES ({row})")  # noqa: S608
+    for sql in (
+        f"UPDATE {TABLE} SET personal = '{{\"q\": null}}', shredded = 1",  # noqa: S608
+        f"DELETE FROM {TABLE}",  # noqa: S608
+    ):
+        with pytest.raises(sqlite3.OperationalError, match="no such function"):
+            db.execute(sql)
+    assert db.execute(f"SELECT count(*) FROM {TABLE}").fetchone() == (1,)  # noqa: S608
 
 
 @pytest.mark.django_db
 def test_a_shred_that_also_changes_the_action_is_refused(personas):
     entry = _entry(personas)
     forged = JournalEntry.objects.filter(pk=entry.pk)
-    with pytest.raises(DatabaseError, match="UPDATE refused"), transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('lien.shredding', 'on', true)")
+    with (
+        pytest.raises(DatabaseError, match="UPDATE refused"),
+        transaction.atomic(),
+        journal._shredding([personas.beneficiary_a.pk]),
+    ):
         forged.update(
             action="beneficiary.forged", shredded=True, personal={"search": None, "phone": None}
         )
@@ -144,10 +205,39 @@ def test_a_shred_that_also_changes_the_action_is_refused(personas):
 @pytest.mark.django_db
 def test_a_shred_without_the_setting_is_refused_on_postgresql(personas):
     entry = _entry(personas)
+    shred_sql = (
+        f"UPDATE {TABLE} SET shredded = true, "  # noqa: S608
+        'personal = \'{"search": null, "phone": null}\'::jsonb WHERE id = %s'
+    )
     with pytest.raises(DatabaseError, match="UPDATE refused"):
-        _raw(
-            f"UPDATE {TABLE} SET shredded = true, "  # noqa: S608
-            'personal = \'{"search": null, "phone": null}\'::jsonb WHERE id = %s',
-            [entry.pk],
-        )
+        _raw(shred_sql, [entry.pk])
+    # The old switch ("on") or another person's id does not open the shred path either.
+    for setting in ("on", str(personas.beneficiary_b.pk), f"{personas.beneficiary_a.pk};1"):
+        with (
+            pytest.raises(DatabaseError, match="UPDATE refused"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute("SELECT set_config('lien.shredding', %s, true)", [setting])
+            cursor.execute(shred_sql, [entry.pk])
     assert _row(entry.pk)["shredded"] is False
+
+
+@pytest.mark.django_db
+def test_entries_by_staff_record_their_client_address_and_residents_none(personas, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    client = signed_in(personas.advisor)
+    client.get(
+        f"/equipe/ville-a/personnes/{personas.beneficiary_a.pk}/",
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7",
+    )
+    viewed = JournalEntry.objects.get(action="beneficiary.viewed")
+    assert viewed.client_ip == "203.0.113.7"  # the proxy's view, not the spoofed prefix
+    Client().post(
+        f"/rdv/{personas.appointment_a.token}/annuler/",
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="198.51.100.4",
+    )
+    cancelled = JournalEntry.objects.get(action="appointment.cancelled")
+    assert cancelled.actor_label == "resident-link" and cancelled.client_ip is None

@@ -45,7 +45,9 @@ def activity_list(request: HttpRequest) -> HttpResponse:
     if show_names:
         selectors.attach_people(page.object_list)
         # Names of people were shown: journal which page and filters (not the names).
-        journal.record_listing(request, action="activity.listed", page=page)
+        journal.record_listing(
+            request, action="activity.listed", page=page, filters=filters.filters()
+        )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -181,12 +183,8 @@ def people_search(request: HttpRequest) -> HttpResponse:
     found = []
     if len(text) >= 2:
         found = list(people.search(records, text).exclude(pk__in=chosen_pks)[:PICKER_RESULTS])
-        journal.record(
-            structure=request.structure,
-            action="beneficiary.searched",
-            actor=request.user,
-            data={"results": len(found), "role": request.membership.role, "from": "report"},
-            personal={"q": text},
+        journal.record_search(
+            request, action="beneficiary.searched", results=len(found), page="report"
         )
     return render(
         request,

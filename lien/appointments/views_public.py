@@ -33,6 +33,7 @@ from lien.appointments.services import (
     appointment_move,
 )
 from lien.appointments.slots import Slot
+from lien.core import timefmt
 
 # The rate-limit key: the one client address of lien.core.http, IPv6 per /64.
 from lien.core.http import rate_limit_key as client_ip
@@ -97,7 +98,7 @@ def day_label(day: dt.date, today: dt.date) -> str:
 
 def iso(moment: dt.datetime) -> str:
     """A time as it travels in URLs and forms: local, to the minute, with its offset."""
-    return timezone.localtime(moment).isoformat(timespec="minutes")
+    return timefmt.iso_minutes(moment)
 
 
 def parse_start(value: str | None) -> dt.datetime | None:
@@ -139,11 +140,11 @@ def as_times(slots: list[Slot], first_index: int = 1) -> list[Time]:
     today = timezone.localdate()
     out = []
     for i, slot in enumerate(slots, start=first_index):
-        start = timezone.localtime(slot.start)
+        start = timefmt.local(slot.start)
         out.append(
             Time(
                 start=start,
-                end=timezone.localtime(slot.end),
+                end=timefmt.local(slot.end),
                 value=iso(slot.start),
                 index=i,
                 label=day_label(start.date(), today),
@@ -386,10 +387,12 @@ UPCOMING, STARTED, CANCELLED, EXPIRED = "upcoming", "started", "cancelled", "exp
 
 
 def _appointment(token: str) -> Appointment:
-    return get_object_or_404(
+    appointment = get_object_or_404(
         Appointment.objects.select_related("structure", "motif", "place", "advisor"),
         token=token,
     )
+    timefmt.activate_for(appointment.structure)
+    return appointment
 
 
 def _state(appointment: Appointment) -> str:
@@ -408,8 +411,8 @@ def _context(appointment: Appointment, **extra) -> dict:
         "structure": appointment.structure,
         "appointment": appointment,
         "state": _state(appointment),
-        "start": timezone.localtime(appointment.start),
-        "end": timezone.localtime(appointment.end),
+        "start": timefmt.local(appointment.start),
+        "end": timefmt.local(appointment.end),
         "booking_url": reverse("booking:start", args=[appointment.structure.slug]),
         **extra,
     }

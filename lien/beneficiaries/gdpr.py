@@ -16,6 +16,7 @@ needed for it.
 import datetime as dt
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,6 +72,31 @@ def _merged_ids(beneficiary: Beneficiary) -> list[int]:
     return found
 
 
+def _contacts(people) -> tuple[set[str], set[str]]:
+    """The phones and e-mails of these records, as appointments and messages store them
+    (+33…, lower-case)."""
+    phones = {p.phone for p in people if p.phone}
+    emails = {p.email.strip().lower() for p in people if p.email.strip()}
+    return phones, emails
+
+
+def _without(text: str, values) -> str:
+    """`text` with every occurrence of `values` (any case) replaced by « … »."""
+    for value in sorted({v for v in values if v}, key=len, reverse=True):
+        text = re.sub(re.escape(value), "…", text, flags=re.IGNORECASE)
+    return text
+
+
+def _appointments_of(person: Beneficiary, ids: list[int], phones: set[str], emails: set[str]):
+    """The person's appointments: linked to one of their records, or made in the structure with
+    their phone or e-mail (an online booking is linked to no record; the contact given is
+    theirs all the same, whoever typed it)."""
+    by_contact = Q(phone__in=phones) | Q(email__in=emails)
+    return Appointment.objects.filter(
+        Q(beneficiary_id__in=ids) | (Q(structure_id=person.structure_id) & by_contact)
+    )
+
+
 def _profile(person: Beneficiary) -> dict[str, Any]:
     return {
         "id": person.pk,
@@ -107,8 +133,9 @@ def collect(beneficiary: Beneficiary) -> dict[str, Any]:
     entries about the person with their personal values, and the records merged into them.
     """
     ids = [beneficiary.pk, *_merged_ids(beneficiary)]
+    phones, emails = _contacts(Beneficiary.objects.filter(pk__in=ids))
     appointments = (
-        Appointment.objects.filter(beneficiary_id__in=ids)
+        _appointments_of(beneficiary, ids, phones, emails)
         .select_related("motif", "place")
         .order_by("start")
     )
@@ -190,10 +217,11 @@ def erase(
 ) -> bool:
     """Anonymise one person and every record merged into them; returns False if already done.
 
-    Empties the identity, contact and notes (the statistical profile stays), the contact
-    details of their appointments, the notes of their individual activities; withdraws their
-    queued messages and blanks the recipients of their message log; shreds the personal values
-    of the journal entries about them; journals `beneficiary.erased`.
+    Empties the identity, contact and notes (the statistical profile stays); anonymises their
+    appointments, linked to the record or not (an online booking made with their phone or
+    e-mail is theirs too), the notes of their individual activities; withdraws their queued
+    messages and blanks every recipient that was their phone or e-mail; shreds the personal
+    values of the journal entries about them; journals `beneficiary.erased`.
     """
     person = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
     if person.anonymised_at is not None:
@@ -201,16 +229,29 @@ def erase(
     ids = [person.pk, *_merged_ids(person)]
     now = timezone.now()
     people = list(Beneficiary.objects.select_for_update().filter(pk__in=ids))
+    phones, emails = _contacts(people)
+    appointment_ids = list(
+        _appointments_of(person, ids, phones, emails).values_list("pk", flat=True)
+    )
     for record in people:
         for name, value in EMPTY_VALUES.items():
             setattr(record, name, value)
         record.anonymised_at = record.anonymised_at or now
         record.save(update_fields=[*EMPTY_VALUES, "anonymised_at"])
 
-    appointments = Appointment.objects.filter(beneficiary_id__in=ids)
+    appointments = Appointment.objects.filter(pk__in=appointment_ids)
     for appointment in appointments:
         withdraw_pending(appointment)
-    Message.objects.filter(appointment__in=appointments).update(recipient="")
+    messages = Message.objects.filter(
+        Q(appointment_id__in=appointment_ids)
+        | Q(structure=person.structure, recipient__in=[*phones, *emails])
+    )
+    # A delivery error may quote the address it was refused for.
+    for message in messages.exclude(error="").only("pk", "error", "recipient"):
+        error = _without(message.error, [message.recipient, *phones, *emails])
+        if error != message.error:
+            Message.objects.filter(pk=message.pk).update(error=error)
+    messages.update(recipient="")
     blank = {"first_name": ANONYMISED_NAME, "last_name": "", "note": "", "address": ""}
     appointments.filter(channel=Channel.WALK_IN).update(**blank, phone="", email="")
     appointments.exclude(channel=Channel.WALK_IN).update(**blank, phone="", email=ANONYMISED_EMAIL)

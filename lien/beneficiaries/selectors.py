@@ -57,6 +57,18 @@ def beneficiary_for(membership, pk: int) -> Beneficiary:
         raise Http404 from exc
 
 
+def applied_filters(params) -> dict[str, str]:
+    """The advisor's list filters that are valid values (codes), for the journal."""
+    allowed = {
+        "type": KINDS,
+        "genre": taxonomy.codes("beneficiary_gender"),
+        "age": taxonomy.codes("beneficiary_age_band"),
+        "statut": taxonomy.codes("beneficiary_social_status"),
+        "notice": NOTICE,
+    }
+    return {key: params[key] for key, values in allowed.items() if params.get(key) in values}
+
+
 def filtered(records: BeneficiaryQuerySet, params) -> BeneficiaryQuerySet:
     """Apply the advisor's list filters from a query dict; unknown values are ignored."""
     kind = params.get("type", "")

@@ -1,7 +1,8 @@
 """Staff pages about the people helped. Each role sees what `selectors` gives it, no more.
 
 Every opening of a person's page and every search is journalled (`beneficiary.viewed`,
-`beneficiary.searched`); a search text is personal, so it goes in the entry's `personal` part.
+`beneficiary.searched`); a search's words are a name or a phone number of someone who may
+have no record to erase them with, so only the fact of the search is kept, never its words.
 """
 
 from django.contrib import messages
@@ -26,14 +27,9 @@ PER_PAGE = 50
 READERS = (Role.ADVISOR, Role.RECEPTION)
 
 
-def _searched(request: HttpRequest, text: str, count: int) -> None:
-    journal.record(
-        structure=request.structure,
-        action="beneficiary.searched",
-        actor=request.user,
-        data={"results": count, "role": request.membership.role},
-        personal={"q": text},
-    )
+def _searched(request: HttpRequest, count: int) -> None:
+    journal.record_search(request, action="beneficiary.searched", results=count)
+
 
 
 @staff_view()
@@ -50,7 +46,7 @@ def beneficiary_list(request: HttpRequest) -> HttpResponse:
     if membership.role == Role.RECEPTION:
         results = list(selectors.reception_search(membership, query)[:PER_PAGE])
         if query:
-            _searched(request, query, len(results))
+            _searched(request, len(results))
         return render(
             request,
             "beneficiaries/list_reception.html",
@@ -61,10 +57,15 @@ def beneficiary_list(request: HttpRequest) -> HttpResponse:
         records = selectors.search(records, query)
     page = Paginator(records, PER_PAGE).get_page(request.GET.get("page"))
     if query:
-        _searched(request, query, page.paginator.count)
+        _searched(request, page.paginator.count)
     else:
         # A page of names was shown: which page and filters, never the names themselves.
-        journal.record_listing(request, action="beneficiary.listed", page=page)
+        journal.record_listing(
+            request,
+            action="beneficiary.listed",
+            page=page,
+            filters=selectors.applied_filters(request.GET),
+        )
     return render(
         request,
         "beneficiaries/list.html",
@@ -220,7 +221,7 @@ def merge(request: HttpRequest, pk: int) -> HttpResponse:
     if search.is_valid() and search.cleaned_data["q"]:
         query = search.cleaned_data["q"]
         found = list(selectors.search(records, query)[:PER_PAGE])
-        _searched(request, query, len(found))
+        _searched(request, len(found))
     return render(
         request,
         "beneficiaries/merge.html",

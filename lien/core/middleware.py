@@ -32,3 +32,18 @@ class StructureTimeZoneMiddleware:
             if name:
                 timezone.activate(timefmt.zone_by_name(name))
         return None
+
+
+class JournalClientMiddleware:
+    """Journal entries written while serving a request record the staff member's client
+    address: the same one the sign-in lockout and the rate limits count (core/http.py)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from lien import journal
+        from lien.core.http import client_ip
+
+        with journal.client_address(client_ip(request)):
+            return self.get_response(request)

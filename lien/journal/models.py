@@ -11,7 +11,7 @@ class JournalEntry(models.Model):
     """
 
     structure = models.ForeignKey(Structure, on_delete=models.PROTECT, related_name="+")
-    # PROTECT, not SET_NULL: the database refuses every UPDATE but a shred (see migration 0002).
+    # PROTECT, not SET_NULL: the database refuses every UPDATE but a shred (migration 0004).
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -25,6 +25,8 @@ class JournalEntry(models.Model):
     # are overwritten with null by `shred()` when the person is erased; the row stays.
     subject_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     personal = models.JSONField(default=dict, blank=True)
+    # The staff member's client address (lien/core/http.client_ip); never a resident's.
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     shredded = models.BooleanField(default=False)
 

@@ -124,8 +124,6 @@ STAFF_PAGES = {
     "security": lambda: "/compte/securite/",
     "agenda": lambda: "/equipe/villebrie/rendez-vous/",
     "agenda-day": lambda: "/equipe/villebrie/rendez-vous/?vue=jour",
-    "book-on-behalf": lambda: "/equipe/villebrie/rendez-vous/nouveau/",
-    "walk-in": lambda: "/equipe/villebrie/rendez-vous/sans-rendez-vous/",
     "motifs": lambda: "/equipe/villebrie/rendez-vous/motifs/",
     "motif-new": lambda: "/equipe/villebrie/rendez-vous/motifs/nouveau/",
     "absences": lambda: "/equipe/villebrie/rendez-vous/absences/",
@@ -166,6 +164,9 @@ ADVISOR_PAGES = {
     "report-new": lambda: "/equipe/villebrie/activites/nouveau/",
     "workshop-new": lambda: "/equipe/villebrie/activites/nouveau/?kind=collectif",
     "report-edit": lambda: f"/equipe/villebrie/activites/{_report_pk()}/modifier/",
+    # Booking for someone and walk-ins: coordinators see no identity, so advisors' pages.
+    "book-on-behalf": lambda: "/equipe/villebrie/rendez-vous/nouveau/",
+    "walk-in": lambda: "/equipe/villebrie/rendez-vous/sans-rendez-vous/",
 }
 
 
