@@ -322,9 +322,7 @@ def activity_create(
     """
     if kind not in Kind.values:
         raise ValidationError(_("Type d'activité inconnu."))
-    participants, counters = _validated(
-        values, kind, participants, counters, structure=structure
-    )
+    participants, counters = _validated(values, kind, participants, counters, structure=structure)
     fields = _packed(values)
     _check_scope(
         structure, place=fields["place"], people=[beneficiary] if beneficiary else participants

@@ -31,7 +31,6 @@ def _searched(request: HttpRequest, count: int) -> None:
     journal.record_search(request, action="beneficiary.searched", results=count)
 
 
-
 @staff_view()
 def beneficiary_list(request: HttpRequest) -> HttpResponse:
     """Advisor: search, filters, pages; reception: search by name or phone; coordinator: counts."""
