@@ -3,6 +3,11 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.static import serve
 
+from lien.core import converters
+
+converters.register()  # <id:…> in every app's urls.py
+
+handler400 = "lien.site.views.bad_request"
 handler403 = "lien.site.views.permission_denied"
 handler404 = "lien.site.views.not_found"
 handler500 = "lien.site.views.server_error"

@@ -44,11 +44,32 @@ class SmtpServer:
     def __init__(self) -> None:
         self.port = 0
         self.delay = 0.0  # seconds before answering DATA: a slow server, to interleave workers
+        self.arrivals = 0  # messages whose DATA arrived, accepted or not (yet)
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self._lock = threading.Lock()
+        self._hold_after: int | None = None
+        self._released = threading.Event()
+
+    def hold(self, *, after: int) -> None:
+        """Accept `after` messages, then keep every later one waiting for `release()`.
+
+        A sender is then known to be in the middle of one message: to stop or kill it there.
+        """
+        self._released.clear()
+        self._hold_after = after
+
+    def release(self) -> None:
+        """Answer the held messages (and the next ones) without waiting."""
+        self._released.set()
 
     async def handle_DATA(self, server, session, envelope) -> str:
+        with self._lock:
+            self.arrivals += 1
+            number = self.arrivals
+        if self._hold_after is not None and number > self._hold_after:
+            while not self._released.is_set():
+                await asyncio.sleep(0.01)
         if self.delay:
             await asyncio.sleep(self.delay)
         parsed = BytesParser(policy=policy.default).parsebytes(envelope.original_content)
@@ -77,6 +98,7 @@ class SmtpServer:
 
     def clear(self) -> None:
         with self._lock:
+            self.arrivals = 0
             self.messages.clear()
             self.envelopes.clear()
 
@@ -91,4 +113,5 @@ def local_smtp_server() -> Iterator[SmtpServer]:
     try:
         yield server
     finally:
+        server.release()
         controller.stop()

@@ -607,16 +607,19 @@ def test_random_form_input_never_breaks(
         "anonymous": anonymous,
         "confirmer": confirm,
     }
+    # A NUL byte is refused before the form (French 400 page); anything else gets the form.
+    expected = (400,) if any("\x00" in value for value in data.values()) else (200, 302)
     for target in (url("create", p), url("edit", p, pk=p.beneficiary_a.pk)):
         response = client.post(target, data)
-        assert response.status_code in (200, 302), (target, response.status_code)
+        assert response.status_code in expected, (target, response.status_code)
 
 
 @pytest.mark.parametrize("who", ["advisor", "reception", "coordinator"])
 def test_odd_search_text_is_not_an_error(personas, who):
     client = signed_in(getattr(personas, who))
-    for text in ("a\x00b", "%_%", "x" * 500, "+33 (0)6 12-34.56.78"):
+    for text in ("%_%", "x" * 500, "+33 (0)6 12-34.56.78"):
         assert client.get(url("list", personas), {"q": text}).status_code == 200
+    assert client.get(url("list", personas), {"q": "a\x00b"}).status_code == 400
 
 
 @pytest.mark.django_db

@@ -188,45 +188,68 @@ def test_two_runs_in_a_row_send_once(personas, smtp, sms_file):
     assert len(smtp.messages) == 1 and len(sms_file.sent()) == 1
 
 
+def queue_sms(personas, count: int) -> list[Message]:
+    """`count` confirmation SMS, due one after the other, for appointments weeks ahead."""
+    first_day = timezone.localdate() + dt.timedelta(days=10)
+    messages = []
+    for i in range(count):
+        appointment = make_appointment(
+            personas.motif_a,
+            personas.advisor,
+            personas.place_a,
+            first_day + dt.timedelta(days=i),
+            dt.time(10),
+        )
+        messages.append(
+            Message.objects.create(
+                structure=personas.a,
+                appointment=appointment,
+                kind=MessageKind.CONFIRMATION,
+                channel=MessageChannel.SMS,
+                recipient=appointment.phone,
+                due_at=timezone.now() - dt.timedelta(minutes=count - i),
+                idempotency_key=f"{appointment.pk}:confirmation:sms:test",
+            )
+        )
+    return messages
+
+
+def states_of(messages: list[Message]) -> list[str]:
+    found = dict(Message.objects.filter(pk__in=[m.pk for m in messages]).values_list("pk", "state"))
+    return [found[m.pk] for m in messages]
+
+
 @pytest.mark.django_db
 def test_a_worker_killed_after_its_claim_never_resends(personas, smtp, sms_file):
     appointment = book(personas)
     now = timezone.now()
-    claimed = delivery.claim_due_messages(now=now)  # ... and the worker dies here
-    assert len(claimed) == 2
-    assert {m.state for m in messages_of(appointment)} >= {MessageState.SENDING}
+    claimed = delivery.claim_next_message(now=now)  # ... and the worker dies here
+    assert claimed is not None
+    assert [m.state for m in messages_of(appointment, kind="confirmation")].count("sending") == 1
 
-    # Restarted a minute later: the claim may still be alive somewhere, leave it alone.
-    assert delivery.send_due_messages(now=now + dt.timedelta(minutes=1)).claimed == 0
-    # Later: the claim is stale. Whether it left or not, it is not sent again.
+    # Restarted a minute later: the claim may still be alive somewhere, leave it alone; the
+    # other message was never claimed and goes.
+    stats = delivery.send_due_messages(now=now + dt.timedelta(minutes=1))
+    assert (stats.claimed, stats.sent, stats.uncertain) == (1, 1, 0)
+    assert len(smtp.messages) + len(sms_file.sent()) == 1
+    # Later: the claim is stale. Whether it left or not, it is not sent again: staff check.
     stats = delivery.send_due_messages(now=now + dt.timedelta(minutes=16))
-    assert (stats.interrupted, stats.claimed) == (2, 0)
-    assert smtp.messages == [] and sms_file.sent() == []
-    for message in Message.objects.filter(pk__in=claimed):
-        assert message.state == MessageState.FAILED and message.attempts == 1
-        assert message.error == "envoi interrompu, non renvoyé pour éviter un doublon"
+    assert (stats.uncertain, stats.claimed) == (1, 0)
+    assert len(smtp.messages) + len(sms_file.sent()) == 1
+    message = Message.objects.get(pk=claimed)
+    assert message.state == MessageState.UNCERTAIN and message.attempts == 1
+    assert message.get_state_display() == "À vérifier"
+    assert message.error == (
+        "envoi interrompu : impossible de savoir s'il est parti ; "
+        "vérifiez auprès de la personne avant de renvoyer"
+    )
     assert delivery.send_due_messages(now=now + dt.timedelta(hours=1)).claimed == 0
-    assert smtp.messages == []
+    assert len(smtp.messages) + len(sms_file.sent()) == 1
 
 
 @pytest.mark.django_db
-def test_an_interrupted_batch_gives_back_what_it_did_not_touch(personas, smtp, monkeypatch):
-    appointments = [
-        make_appointment(
-            personas.motif_a, personas.advisor, personas.place_a, dt.date(2027, 3, 4), start
-        )
-        for start in (dt.time(9), dt.time(10), dt.time(11))
-    ]
-    for appointment in appointments:
-        Message.objects.create(
-            structure=personas.a,
-            appointment=appointment,
-            kind=MessageKind.CONFIRMATION,
-            channel=MessageChannel.SMS,
-            recipient=appointment.phone,
-            due_at=timezone.now(),
-            idempotency_key=f"{appointment.pk}:test",
-        )
+def test_an_interrupted_send_leaves_only_that_message_in_doubt(personas, smtp, monkeypatch):
+    messages = queue_sms(personas, 3)
 
     def stopped(to, text):
         raise KeyboardInterrupt  # the worker is stopped while the first SMS is on its way
@@ -234,10 +257,46 @@ def test_an_interrupted_batch_gives_back_what_it_did_not_touch(personas, smtp, m
     monkeypatch.setattr(sms, "send_sms", stopped)
     with pytest.raises(KeyboardInterrupt):
         delivery.send_due_messages()
-    first, *others = Message.objects.order_by("due_at", "pk")
-    assert first.state == MessageState.SENDING  # may have left: becomes failed, never resent
-    for message in others:
-        assert message.state == MessageState.QUEUED and message.attempts == 0
+    # The first may have left: it becomes uncertain, never resent. The others were never
+    # claimed.
+    assert states_of(messages) == ["sending", "queued", "queued"]
+    for message in Message.objects.filter(pk__in=[m.pk for m in messages[1:]]):
+        assert message.attempts == 0 and message.claimed_at is None
+
+
+@pytest.mark.django_db
+def test_a_message_interrupted_before_it_was_handed_over_goes_back_to_the_queue(
+    personas, smtp, sms_file, monkeypatch
+):
+    messages = queue_sms(personas, 2)
+
+    def interrupted(message):
+        raise KeyboardInterrupt  # while the text is being written: nothing left yet
+
+    render_sms = delivery.render_sms
+    monkeypatch.setattr(delivery, "render_sms", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        delivery.send_due_messages()
+    assert states_of(messages) == ["queued", "queued"]
+    assert Message.objects.get(pk=messages[0].pk).attempts == 0
+    monkeypatch.setattr(delivery, "render_sms", render_sms)
+    assert delivery.send_due_messages().sent == 2
+    assert len(sms_file.sent()) == 2
+
+
+@pytest.mark.django_db
+def test_a_stop_request_ends_the_pass_after_the_message_in_flight(personas, smtp, sms_file):
+    messages = queue_sms(personas, 4)
+
+    def stop_after_two() -> bool:
+        return len(sms_file.sent()) >= 2
+
+    stats = delivery.send_due_messages(should_stop=stop_after_two)
+    assert (stats.claimed, stats.sent, stats.stopped) == (2, 2, True)
+    assert states_of(messages) == ["sent", "sent", "queued", "queued"]
+    stats = delivery.send_due_messages()
+    assert (stats.claimed, stats.sent, stats.stopped) == (2, 2, False)
+    assert states_of(messages) == ["sent"] * 4 and len(sms_file.sent()) == 4
 
 
 @pytest.mark.django_db
@@ -394,6 +453,35 @@ def test_the_worker_commits_the_claim_before_sending(personas, smtp, monkeypatch
     assert states == {MessageState.SENT}
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_holds_one_claim_at_a_time(personas, smtp, monkeypatch):
+    messages = queue_sms(personas, 4)
+    seen_from_elsewhere = []
+
+    def provider(to, text):
+        def look():
+            try:
+                seen_from_elsewhere.append(states_of(messages))
+            finally:
+                connection.close()
+
+        other = threading.Thread(target=look)
+        other.start()
+        other.join()
+        return "id-1"
+
+    monkeypatch.setattr(sms, "send_sms", provider)
+    assert delivery.send_due_messages().sent == 4
+    # While each SMS is on its way, it alone is claimed: the next ones are still queued, so a
+    # worker killed there leaves one message in doubt, not a batch.
+    assert seen_from_elsewhere == [
+        ["sending", "queued", "queued", "queued"],
+        ["sent", "sending", "queued", "queued"],
+        ["sent", "sent", "sending", "queued"],
+        ["sent", "sent", "sent", "sending"],
+    ]
+
+
 @ONLY_ON_POSTGRESQL
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
@@ -421,14 +509,15 @@ def test_concurrent_workers_send_each_message_exactly_once(personas, smtp, monke
         )
 
     claims: dict[str, list[int]] = {}
-    real_claim = delivery.claim_due_messages
+    real_claim = delivery.claim_next_message
 
     def recording_claim(**kwargs):
-        ids = real_claim(**kwargs)
-        claims.setdefault(threading.current_thread().name, []).extend(ids)
-        return ids
+        pk = real_claim(**kwargs)
+        if pk is not None:
+            claims.setdefault(threading.current_thread().name, []).append(pk)
+        return pk
 
-    monkeypatch.setattr(delivery, "claim_due_messages", recording_claim)
+    monkeypatch.setattr(delivery, "claim_next_message", recording_claim)
     start_together = threading.Barrier(4)
     errors = []
 

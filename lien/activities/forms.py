@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from lien.activities import services
 from lien.activities.models import MAX_DURATION, Kind
 from lien.beneficiaries.models import Beneficiary
-from lien.core import taxonomy
+from lien.core import params, taxonomy
 from lien.core.validators import validate_insee_code
 from lien.places.models import Place
 
@@ -199,11 +199,7 @@ class ActivityForm(forms.Form):
         else:
             value = self.initial.get(name)
             raw = value if isinstance(value, list | tuple) else [value]
-        pks = []
-        for item in raw:
-            pk = getattr(item, "pk", item)
-            if str(pk).isdigit():
-                pks.append(int(pk))
+        pks = params.ids([getattr(item, "pk", item) for item in raw])
         return list(self.people.filter(pk__in=pks)) if pks else []
 
     profile_fields = (

@@ -19,6 +19,7 @@ from lien.activities.models import Activity, Kind
 from lien.appointments.forms_staff import advisors_of
 from lien.appointments.models import Appointment
 from lien.beneficiaries.models import Beneficiary
+from lien.core import params
 from lien.places.models import Place
 
 ADVISOR = Role.ADVISOR
@@ -64,14 +65,14 @@ def activity_list(request: HttpRequest) -> HttpResponse:
 
 
 def _appointment(request: HttpRequest) -> Appointment | None:
-    value = request.GET.get("rdv") or ""
-    if not value.isdigit():
+    pk = params.positive_id(request.GET.get("rdv"))
+    if pk is None:
         return None
     return get_object_or_404(
         Appointment.objects.of_structure(request.structure).select_related(
             "motif", "place", "beneficiary"
         ),
-        pk=int(value),
+        pk=pk,
     )
 
 
@@ -79,8 +80,9 @@ def _report_form(request: HttpRequest, *, source: Activity | None = None) -> Htt
     """A new report: blank (from the remembered defaults), from an appointment, or a copy."""
     structure = request.structure
     appointment = _appointment(request) if source is None else None
-    if source is None and (request.GET.get("depuis") or "").isdigit():
-        source = selectors.activity_of(structure, int(request.GET["depuis"]))
+    source_pk = params.positive_id(request.GET.get("depuis"))
+    if source is None and source_pk is not None:
+        source = selectors.activity_of(structure, source_pk)
     if appointment is not None:
         existing = Activity.objects.filter(appointment=appointment).first()
         if existing is not None:
@@ -101,11 +103,11 @@ def _report_form(request: HttpRequest, *, source: Activity | None = None) -> Htt
         if appointment is not None:
             kind = Kind.INDIVIDUAL
             initial.update(selectors.initial_from_appointment(appointment))
-        elif (request.GET.get("personne") or "").isdigit():
+        elif params.positive_id(request.GET.get("personne")) is not None:
             # From a person's page: the report is about them.
             person = get_object_or_404(
                 Beneficiary.objects.of_structure(structure).identified(),
-                pk=int(request.GET["personne"]),
+                pk=params.positive_id(request.GET.get("personne")),
             )
             initial["participants" if kind == Kind.COLLECTIVE else "beneficiary"] = (
                 [person.pk] if kind == Kind.COLLECTIVE else person.pk
@@ -177,9 +179,9 @@ def people_search(request: HttpRequest) -> HttpResponse:
     multiple = request.GET.get("champ") == "participants"
     name = "participants" if multiple else "beneficiary"
     records = people.beneficiaries_for(request.membership).identified()
-    chosen_pks = [int(v) for v in request.GET.getlist(name) if v.isdigit()][:200]
+    chosen_pks = params.ids(request.GET.getlist(name))
     chosen = list(records.filter(pk__in=chosen_pks)) if chosen_pks else []
-    text = request.GET.get(f"{name}_q", "").replace("\x00", "").strip()[:100]
+    text = params.text(request.GET.get(f"{name}_q"))
     found = []
     if len(text) >= 2:
         found = list(people.search(records, text).exclude(pk__in=chosen_pks)[:PICKER_RESULTS])

@@ -1,17 +1,28 @@
-"""Sending the queued messages (e-mail and SMS), at most once each.
+"""Sending the queued messages (e-mail and SMS), at most once each, one claim at a time.
 
 A message is never sent twice, even when a worker is killed mid-run or several workers run at
-once, because the claim is committed before anything leaves:
+once, because its claim is committed before it leaves. A worker takes the due messages one by
+one, and for each:
 
-1. claim: in one transaction, due `queued` rows are locked with SKIP LOCKED (other workers pass
-   over them) and set to `sending` (attempts + 1, claimed_at);
-2. send: for each claimed row, outside any transaction; a message whose appointment was
-   cancelled meanwhile is not sent (except the cancellation notice itself);
-3. record: `sent` (sent_at) or `failed` (error), each in its own transaction.
+1. claim: in one transaction, the first due `queued` row is locked with SKIP LOCKED (other
+   workers pass over it) and set to `sending` (attempts + 1, claimed_at);
+2. send: outside any transaction; a message whose appointment was cancelled meanwhile is not
+   sent (except the cancellation notice itself);
+3. record: `sent` (sent_at) or `failed` (error), or `cancelled`, in its own transaction;
 
-A row still `sending` after STUCK_AFTER belongs to a worker that died between 1 and 3: it may
-or may not have left, so it is marked failed and never sent again. A failed message is not
-retried either: from the outside a refused send and a send whose answer was lost look alike.
+then it looks whether a stop was requested (`should_stop`, the worker's SIGTERM flag) before
+claiming the next one. So at any moment a worker holds at most one message in `sending`:
+
+- stopped with SIGTERM or SIGINT, it finishes and records the message in flight and claims
+  nothing more; every other message is still `queued`, for the next run;
+- interrupted by an exception (KeyboardInterrupt) before the message was handed to the
+  sender, it gives the message back to the queue; after, it cannot know, and leaves it;
+- killed (SIGKILL, power loss) between 1 and 3, it leaves that one message in `sending`.
+
+A row still `sending` after STUCK_AFTER belongs to a worker that died: it may or may not have
+left, so it becomes `uncertain` (« À vérifier ») and is never sent again; staff check with the
+person. A failed message is not retried either: from the outside a refused send and a send
+whose answer was lost look alike.
 
 On SQLite SKIP LOCKED is ignored, but IMMEDIATE transactions serialise the claims.
 """
@@ -20,6 +31,7 @@ import datetime as dt
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import formataddr
 
@@ -40,17 +52,22 @@ from lien.appointments.models import (
     MessageState,
     Status,
 )
+from lien.core import timefmt
 from lien.core.validators import display_phone
-from lien.core.worker import periodic
+from lien.core.worker import periodic, stop_requested
 
 log = logging.getLogger("lien.delivery")
 
+# Longer than any one send can take (EMAIL_TIMEOUT, SMS_HTTP_TIMEOUT, per network operation).
 STUCK_AFTER = dt.timedelta(minutes=15)
 SMS_MAX_LENGTH = 320  # two concatenated SMS
 DEFAULT_EMAIL_TIMEOUT = 30  # seconds, when settings.EMAIL_TIMEOUT is not set
 
 # Delivery-log texts, read by staff.
-INTERRUPTED = "envoi interrompu, non renvoyé pour éviter un doublon"
+UNCERTAIN = (
+    "envoi interrompu : impossible de savoir s'il est parti ; "
+    "vérifiez auprès de la personne avant de renvoyer"
+)
 CANCELLED_APPOINTMENT = "rendez-vous annulé"
 PAST_APPOINTMENT = "rendez-vous déjà passé"
 REACTIVATED_APPOINTMENT = "rendez-vous rétabli, annulation non envoyée"
@@ -65,14 +82,27 @@ class DeliveryStats:
     sent: int = 0
     failed: int = 0
     cancelled: int = 0
-    interrupted: int = 0  # found stuck in `sending`, marked failed
+    uncertain: int = 0  # found stuck in `sending`, now `uncertain`
+    stopped: bool = False  # a stop was requested: messages may be left for the next pass
 
 
-def send_due_messages(now: dt.datetime | None = None, limit: int = 100) -> DeliveryStats:
-    """Send the messages due at `now` (at most `limit`), each at most once.
+def _never() -> bool:
+    return False
+
+
+def send_due_messages(
+    now: dt.datetime | None = None,
+    limit: int = 100,
+    *,
+    should_stop: Callable[[], bool] = _never,
+) -> DeliveryStats:
+    """Send the messages due at `now`, one at a time, at most `limit`, each at most once.
+
+    `should_stop` is asked before each claim; once it answers True, nothing more is claimed
+    (the message in flight, if any, has been sent and recorded).
 
     Call it outside any transaction: inside one, the claim would not be committed before the
-    messages leave. The periodic job below takes care of that for the worker.
+    message leaves. The periodic job below takes care of that for the worker.
     """
     now = now or timezone.now()
     started = time.monotonic()
@@ -80,18 +110,18 @@ def send_due_messages(now: dt.datetime | None = None, limit: int = 100) -> Deliv
     def clock() -> dt.datetime:
         return now + dt.timedelta(seconds=time.monotonic() - started)
 
-    stats = DeliveryStats(interrupted=fail_interrupted(now=now))
-    claimed = claim_due_messages(now=now, limit=limit)
-    stats.claimed = len(claimed)
+    stats = DeliveryStats(uncertain=mark_uncertain(now=now))
     mailer = _Mailer()
     try:
-        for index, pk in enumerate(claimed):
-            try:
-                outcome = _deliver(pk, clock=clock, mailer=mailer)
-            except BaseException:
-                # The messages after this one were never handed to a sender: give them back.
-                _release(claimed[index + 1 :])
-                raise
+        while stats.claimed < limit:
+            if should_stop():
+                stats.stopped = True
+                break
+            pk = claim_next_message(now=clock())
+            if pk is None:
+                break
+            stats.claimed += 1
+            outcome = _deliver(pk, clock=clock, mailer=mailer)
             if outcome == MessageState.SENT:
                 stats.sent += 1
             elif outcome == MessageState.FAILED:
@@ -103,74 +133,84 @@ def send_due_messages(now: dt.datetime | None = None, limit: int = 100) -> Deliv
     return stats
 
 
-def fail_interrupted(*, now: dt.datetime) -> int:
-    """Mark failed the messages a dead worker left in `sending`; they are not sent again."""
+def mark_uncertain(*, now: dt.datetime) -> int:
+    """Messages a dead worker left in `sending` become `uncertain`; they are not sent again."""
     with transaction.atomic():
         return Message.objects.filter(
             state=MessageState.SENDING, claimed_at__lt=now - STUCK_AFTER
-        ).update(state=MessageState.FAILED, error=INTERRUPTED)
+        ).update(state=MessageState.UNCERTAIN, error=UNCERTAIN)
 
 
-def claim_due_messages(*, now: dt.datetime, limit: int = 100) -> list[int]:
-    """Phase 1: claim due queued messages for this worker and commit the claim."""
+def claim_next_message(*, now: dt.datetime) -> int | None:
+    """Phase 1: claim the first due queued message for this worker and commit the claim."""
     with transaction.atomic():
-        ids = list(
+        pk = (
             Message.objects.select_for_update(skip_locked=True)
             .filter(state=MessageState.QUEUED, due_at__lte=now)
             .order_by("due_at", "pk")
-            .values_list("pk", flat=True)[:limit]
+            .values_list("pk", flat=True)
+            .first()
         )
-        if ids:
-            # The rows are locked by this transaction: every one of them is updated.
-            Message.objects.filter(pk__in=ids, state=MessageState.QUEUED).update(
+        if pk is not None:
+            # The row is locked by this transaction (or, on SQLite, the whole database is).
+            Message.objects.filter(pk=pk).update(
                 state=MessageState.SENDING, claimed_at=now, attempts=F("attempts") + 1
             )
-    return ids
+    return pk
 
 
-def _release(ids: list[int]) -> None:
-    """Return claimed but untouched messages to the queue (they certainly did not leave)."""
-    if not ids:
-        return
+def _release(pk: int) -> None:
+    """Return a claimed message to the queue: it was certainly not handed to a sender."""
     try:
         with transaction.atomic():
-            Message.objects.filter(pk__in=ids, state=MessageState.SENDING).update(
+            Message.objects.filter(pk=pk, state=MessageState.SENDING).update(
                 state=MessageState.QUEUED, claimed_at=None, attempts=F("attempts") - 1
             )
     except Exception:
-        log.exception("could not give back %d claimed messages", len(ids))
+        log.exception("could not give back claimed message %s", pk)
 
 
-def _deliver(pk: int, *, clock, mailer: "_Mailer") -> str | None:
-    """Phases 2 and 3 for one claimed message; returns its final state."""
-    # Refresh the claim just before sending, so a long batch is not taken for a dead worker;
-    # if it was (claim no longer ours), do not send.
-    with transaction.atomic():
-        still_ours = Message.objects.filter(pk=pk, state=MessageState.SENDING).update(
-            claimed_at=clock()
-        )
-    if not still_ours:
-        return None
-    message = Message.objects.select_related(
-        "appointment__structure", "appointment__motif", "appointment__place"
-    ).get(pk=pk)
-    reason = _reason_not_to_send(message, now=clock())
-    if reason:
-        _record(pk, state=MessageState.CANCELLED, error=reason)
-        return MessageState.CANCELLED
+def _deliver(pk: int, *, clock: Callable[[], dt.datetime], mailer: "_Mailer") -> str | None:
+    """Phases 2 and 3 for one claimed message; returns its final state (None: deleted)."""
+    handed_over = False
     try:
-        with translation.override(settings.LANGUAGE_CODE):
-            if message.channel == MessageChannel.EMAIL:
-                mailer.send(build_email(message))
-            else:
-                provider_id = sms.send_sms(message.recipient, render_sms(message))
-                log.info("message %s: SMS accepted by the provider as %s", pk, provider_id)
-    except Exception as exc:
-        log.warning("message %s not sent: %s", pk, exc)
-        _record(pk, state=MessageState.FAILED, error=_describe(exc))
-        return MessageState.FAILED
-    _record(pk, state=MessageState.SENT, error="", sent_at=clock())
-    return MessageState.SENT
+        message = (
+            Message.objects.select_related(
+                "appointment__structure", "appointment__motif", "appointment__place"
+            )
+            .filter(pk=pk)
+            .first()
+        )
+        if message is None:  # deleted with its appointment since the claim
+            return None
+        reason = _reason_not_to_send(message, now=clock())
+        if reason:
+            _record(pk, state=MessageState.CANCELLED, error=reason)
+            return MessageState.CANCELLED
+        try:
+            with translation.override(settings.LANGUAGE_CODE):
+                if message.channel == MessageChannel.EMAIL:
+                    email = build_email(message)
+                    handed_over = True
+                    mailer.send(email)
+                else:
+                    text = render_sms(message)
+                    handed_over = True
+                    provider_id = sms.send_sms(message.recipient, text)
+                    log.info("message %s: SMS accepted by the provider as %s", pk, provider_id)
+        except Exception as exc:
+            log.warning("message %s not sent: %s", pk, exc)
+            _record(pk, state=MessageState.FAILED, error=_describe(exc))
+            return MessageState.FAILED
+        _record(pk, state=MessageState.SENT, error="", sent_at=clock())
+        return MessageState.SENT
+    except BaseException:
+        # Interrupted (KeyboardInterrupt, a lost database…). Before the hand-over nothing
+        # left: give the message back. After, it may have left: leave it in `sending`, it
+        # becomes `uncertain` after STUCK_AFTER.
+        if not handed_over:
+            _release(pk)
+        raise
 
 
 def _reason_not_to_send(message: Message, *, now: dt.datetime) -> str:
@@ -211,7 +251,7 @@ def message_context(appointment: Appointment) -> dict:
         "motif": appointment.motif,
         "place": appointment.place,
         "first_name": appointment.first_name,
-        "start": timezone.localtime(appointment.start),
+        "start": timefmt.local(appointment.start, structure),
         "duration": int((appointment.end - appointment.start).total_seconds() // 60),
         "what_to_bring": appointment.motif.what_to_bring.strip(),
         "phone_display": display_phone(appointment.phone),
@@ -247,11 +287,13 @@ def message_id(message: Message) -> str:
 def build_email(message: Message) -> EmailMultiAlternatives:
     appointment = message.appointment
     structure = appointment.structure
-    body = render_to_string(
-        f"appointments/messages/{message.kind}_email.txt", message_context(appointment)
-    )
+    with timefmt.using(structure):  # every date and time in the structure's zone
+        body = render_to_string(
+            f"appointments/messages/{message.kind}_email.txt", message_context(appointment)
+        )
+        subject = email_subject(message)
     email = EmailMultiAlternatives(
-        subject=email_subject(message),
+        subject=subject,
         body=_tidy(body),
         from_email=formataddr((structure.name, ics.sender_address())),
         to=[message.recipient],
@@ -276,7 +318,9 @@ def render_sms(message: Message) -> str:
     context = message_context(appointment)
     # Shorter and shorter: without what to bring (1), then without the address (2).
     for compact in (0, 1, 2):
-        body = " ".join(render_to_string(template, {**context, "compact": compact}).split())
+        with timefmt.using(appointment.structure):
+            text = render_to_string(template, {**context, "compact": compact})
+        body = " ".join(text.split())
         if len(body) <= room:
             break
     else:
@@ -315,7 +359,12 @@ class _Mailer:
 
 @periodic("appointments.send_due_messages", every=dt.timedelta(minutes=1))
 def send_due_messages_job() -> None:
-    """The worker runs jobs outside any transaction, so each claim commits before sending."""
-    stats = send_due_messages()
-    if stats.claimed or stats.interrupted:
+    """The worker runs jobs outside any transaction, so each claim commits before sending.
+
+    A SIGTERM to the worker stops the pass after the message in flight.
+    """
+    stats = send_due_messages(should_stop=stop_requested)
+    if stats.claimed or stats.uncertain:
         log.info("messages: %s", stats)
+    if stats.stopped:
+        log.info("messages: stop requested, the next due messages wait for the next run")

@@ -76,10 +76,13 @@ def feed_appointments(feed: CalendarFeed, *, now: dt.datetime | None = None) -> 
 @require_safe
 def feed(request: HttpRequest, token: str) -> HttpResponse:
     """The feed; 404 when the token is unknown, revoked or its advisor left the structure."""
+    link_id = CalendarFeed.link_id_of(token)
     found = (
         CalendarFeed.objects.select_related("structure", "advisor")
-        .filter(token=token, revoked_at__isnull=True, advisor__is_active=True)
+        .filter(link_id=link_id, revoked_at__isnull=True, advisor__is_active=True)
         .first()
+        if link_id
+        else None
     )
     if (
         found is None

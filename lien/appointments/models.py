@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from lien.accounts.models import Structure
+from lien.core import links
 from lien.core.validators import validate_phone_field
 from lien.places.models import Place
 
@@ -28,6 +29,10 @@ class Status(models.TextChoices):
     REVOKED = "revoked", _("Annulé par le service")
     NOSHOW = "noshow", _("Absence non excusée")
 
+
+# What a private link's MAC is for (lien/core/links.py): one key per kind of link.
+APPOINTMENT_LINK = "appointment"
+CALENDAR_FEED_LINK = "calendar-feed"
 
 # Statuses that hold the advisor's time; the others free the slot at once.
 ACTIVE_STATUSES = (Status.UNKNOWN, Status.SEEN, Status.NOSHOW)
@@ -134,12 +139,23 @@ class Absence(models.Model):
 
 
 def new_token() -> str:
+    """Referenced by migration 0001 only (tokens are no longer stored: see `link_id`)."""
     return secrets.token_urlsafe(24)
+
+
+def new_feed_token() -> str:
+    """Referenced by migration 0003 only (tokens are no longer stored: see `link_id`)."""
+    return secrets.token_urlsafe(32)
 
 
 class AppointmentQuerySet(models.QuerySet):
     def of_structure(self, structure: Structure) -> "AppointmentQuerySet":
         return self.filter(structure=structure)
+
+    def by_token(self, token: str) -> "Appointment | None":
+        """The appointment a resident's link opens, or None (lien/core/links.py)."""
+        link_id = links.link_id_of(APPOINTMENT_LINK, token)
+        return self.filter(link_id=link_id).first() if link_id else None
 
     def active(self) -> "AppointmentQuerySet":
         return self.filter(status__in=ACTIVE_STATUSES)
@@ -189,7 +205,9 @@ class Appointment(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    token = models.CharField(max_length=40, unique=True, default=new_token, editable=False)
+    # The resident's private link is `token` (below): this id and a MAC under SECRET_KEY that
+    # is stored nowhere, so a copy of the database opens no appointment.
+    link_id = models.CharField(max_length=40, unique=True, default=links.new_id, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
 
@@ -232,6 +250,11 @@ class Appointment(models.Model):
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
 
+    @property
+    def token(self) -> str:
+        """The secret of the resident's link /rdv/<token>/."""
+        return links.token_for(APPOINTMENT_LINK, self.link_id)
+
 
 class BookingPolicy(models.Model):
     """Per-structure booking settings: reminders and anti-abuse caps."""
@@ -272,14 +295,18 @@ class MessageState(models.TextChoices):
     SENT = "sent", _("Envoyé")
     FAILED = "failed", _("Échec")
     CANCELLED = "cancelled", _("Annulé")
+    # Left in `sending` by a worker that died: it may or may not have left. Never resent.
+    UNCERTAIN = "uncertain", _("À vérifier")
 
 
 class Message(models.Model):
     """One message to send, and its delivery log.
 
-    Sending is at most once by construction: a worker first commits the claim
-    (queued → sending, SKIP LOCKED), then sends, then records the outcome. A claim left in
-    `sending` by a killed worker is never sent again; it is marked failed as uncertain.
+    Sending is at most once by construction: a worker claims one message at a time and
+    commits the claim (queued → sending, SKIP LOCKED), then sends it, then records the outcome
+    before claiming the next. A claim left in `sending` by a killed worker is never sent again;
+    after `delivery.STUCK_AFTER` it becomes `uncertain` (« À vérifier »): staff check with the
+    person before sending anything again.
     """
 
     structure = models.ForeignKey(Structure, on_delete=models.CASCADE, related_name="+")
@@ -309,10 +336,6 @@ class Message(models.Model):
         return f"{self.kind}/{self.channel} → {self.recipient} ({self.state})"
 
 
-def new_feed_token() -> str:
-    return secrets.token_urlsafe(32)
-
-
 class CalendarFeed(models.Model):
     """A private ICS feed of one advisor's appointments, at a secret, revocable URL."""
 
@@ -320,7 +343,8 @@ class CalendarFeed(models.Model):
     advisor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds"
     )
-    token = models.CharField(max_length=60, unique=True, default=new_feed_token, editable=False)
+    # The feed's URL is /agenda/<token>.ics (below): this id and a MAC stored nowhere.
+    link_id = models.CharField(max_length=40, unique=True, default=links.new_id, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
@@ -329,3 +353,11 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"{self.advisor} ({'révoqué' if self.revoked_at else 'actif'})"
+
+    @property
+    def token(self) -> str:
+        return links.token_for(CALENDAR_FEED_LINK, self.link_id)
+
+    @classmethod
+    def link_id_of(cls, token: str) -> str | None:
+        return links.link_id_of(CALENDAR_FEED_LINK, token)

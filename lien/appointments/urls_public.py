@@ -10,14 +10,14 @@ from lien.appointments import views_public as views
 app_name = "booking"
 urlpatterns = [
     path("<slug:structure_slug>/rendez-vous/", views.start, name="start"),
-    path("<slug:structure_slug>/rendez-vous/<int:motif_pk>/", views.place, name="place"),
+    path("<slug:structure_slug>/rendez-vous/<id:motif_pk>/", views.place, name="place"),
     path(
-        "<slug:structure_slug>/rendez-vous/<int:motif_pk>/<int:place_pk>/creneaux/",
+        "<slug:structure_slug>/rendez-vous/<id:motif_pk>/<id:place_pk>/creneaux/",
         views.slots,
         name="slots",
     ),
     path(
-        "<slug:structure_slug>/rendez-vous/<int:motif_pk>/<int:place_pk>/reserver/",
+        "<slug:structure_slug>/rendez-vous/<id:motif_pk>/<id:place_pk>/reserver/",
         views.book,
         name="book",
     ),

@@ -33,7 +33,7 @@ from lien.appointments.services import (
     appointment_move,
 )
 from lien.appointments.slots import Slot
-from lien.core import timefmt
+from lien.core import params, timefmt
 
 # The rate-limit key: the one client address of lien.core.http, IPv6 per /64.
 from lien.core.http import rate_limit_key as client_ip
@@ -103,19 +103,7 @@ def iso(moment: dt.datetime) -> str:
 
 def parse_start(value: str | None) -> dt.datetime | None:
     """The `debut` parameter back to an aware datetime; None when garbled."""
-    value = (value or "").strip().replace(" ", "+")  # a « + » decoded as a space
-    if not value or len(value) > 40:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if timezone.is_naive(moment):
-        try:
-            moment = timezone.make_aware(moment)
-        except (ValueError, OverflowError):
-            return None
-    return moment
+    return params.instant(value)
 
 
 @dataclass
@@ -163,8 +151,7 @@ def by_day(times: list[Time]) -> list[Day]:
 
 
 def _plus(request: HttpRequest) -> int:
-    raw = request.GET.get("plus", "")
-    return min(int(raw), MAX_PLUS) if raw.isdigit() else 0
+    return min(params.positive_id(request.GET.get("plus")) or 0, MAX_PLUS)
 
 
 def _page_of_times(request: HttpRequest, slots: list[Slot]) -> dict:
@@ -387,10 +374,12 @@ UPCOMING, STARTED, CANCELLED, EXPIRED = "upcoming", "started", "cancelled", "exp
 
 
 def _appointment(token: str) -> Appointment:
-    appointment = get_object_or_404(
-        Appointment.objects.select_related("structure", "motif", "place", "advisor"),
-        token=token,
-    )
+    """The appointment of a resident's link; 404 for a wrong, forged or garbled token."""
+    appointment = Appointment.objects.select_related(
+        "structure", "motif", "place", "advisor"
+    ).by_token(token)
+    if appointment is None:
+        raise Http404
     timefmt.activate_for(appointment.structure)
     return appointment
 

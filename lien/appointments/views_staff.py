@@ -9,7 +9,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -39,7 +38,7 @@ from lien.appointments.models import (
 )
 from lien.appointments.selectors import slots_for
 from lien.beneficiaries.models import Beneficiary
-from lien.core import timefmt
+from lien.core import params, timefmt
 from lien.core.validators import display_phone
 from lien.journal.models import JournalEntry
 from lien.places.models import Place
@@ -60,10 +59,7 @@ def _appointment(request: HttpRequest, pk: int) -> Appointment:
 
 
 def _day(value: str | None) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value or "")
-    except ValueError:
-        return timezone.localdate()
+    return params.day(value) or timezone.localdate()
 
 
 @staff_view()
@@ -83,14 +79,16 @@ def agenda(request: HttpRequest) -> HttpResponse:
             start__lt=dt.datetime.combine(end, dt.time(), tzinfo=tz),
         )
     )
-    advisor_id = request.GET.get("conseiller") or ""
-    place_id = request.GET.get("lieu") or ""
-    if advisor_id.isdigit():
-        items = items.filter(advisor_id=int(advisor_id))
-    if place_id.isdigit():
-        items = items.filter(place_id=int(place_id))
+    advisor_pk = params.positive_id(request.GET.get("conseiller"))
+    place_pk = params.positive_id(request.GET.get("lieu"))
+    advisor_id = str(advisor_pk or "")
+    place_id = str(place_pk or "")
+    if advisor_pk:
+        items = items.filter(advisor_id=advisor_pk)
+    if place_pk:
+        items = items.filter(place_id=place_pk)
     membership = request.membership
-    query = request.GET.get("q", "").strip()[:100]
+    query = params.text(request.GET.get("q"))
     if not perms.can(membership, perms.SEARCH_PEOPLE):
         query = ""  # coordinators see no identity, so they search none
     if query:
@@ -166,7 +164,9 @@ def _journal_listing(request: HttpRequest, days, week: bool) -> None:
             "view": "semaine" if week else "jour",
             "shown": len(shown),
             "filters": {
-                k: v[:20] for k, v in request.GET.items() if k in ("conseiller", "lieu") and v
+                key: pk
+                for key in ("conseiller", "lieu")
+                if (pk := params.positive_id(request.GET.get(key)))
             },
         },
     )
@@ -179,24 +179,26 @@ def book(request: HttpRequest) -> HttpResponse:
     motifs = Motif.objects.of_structure(structure).filter(active=True)
     motif = None
     place = None
-    if (request.GET.get("motif") or "").isdigit():
-        motif = get_object_or_404(motifs, pk=int(request.GET["motif"]))
+    motif_pk = params.positive_id(request.GET.get("motif"))
+    if motif_pk:
+        motif = get_object_or_404(motifs, pk=motif_pk)
     if motif and motif.location_type == LocationType.PUBLIC_OFFICE:
         offered = motif.places.all()
-        if (request.GET.get("lieu") or "").isdigit():
-            place = get_object_or_404(offered, pk=int(request.GET["lieu"]))
+        place_pk = params.positive_id(request.GET.get("lieu"))
+        if place_pk:
+            place = get_object_or_404(offered, pk=place_pk)
         elif offered.count() == 1:
             place = offered.first()
     ready = motif is not None and (
         place is not None or motif.location_type != LocationType.PUBLIC_OFFICE
     )
-    start = parse_datetime(request.GET.get("debut", "") or request.POST.get("debut", ""))
+    start = params.instant(request.GET.get("debut") or request.POST.get("debut"))
     # Booking for a person on record (from their page): contact filled in, appointment linked.
     person = None
-    if (request.GET.get("personne") or "").isdigit():
+    person_pk = params.positive_id(request.GET.get("personne"))
+    if person_pk:
         person = get_object_or_404(
-            Beneficiary.objects.of_structure(structure).identified(),
-            pk=int(request.GET["personne"]),
+            Beneficiary.objects.of_structure(structure).identified(), pk=person_pk
         )
     initial = {}
     if person is not None and request.method == "GET":
@@ -330,7 +332,7 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
 def move(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = _appointment(request, pk)
     if request.method == "POST":
-        start = parse_datetime(request.POST.get("debut", ""))
+        start = params.instant(request.POST.get("debut"))
         if start is None:
             messages.error(request, _("Choisissez un nouvel horaire."))
         else:
@@ -508,6 +510,8 @@ def message_log(request: HttpRequest) -> HttpResponse:
         .order_by("-due_at")
     )
     state = request.GET.get("etat", "")
+    if state not in MessageState.values:
+        state = ""
     if state:
         items = items.filter(state=state)
     return render(

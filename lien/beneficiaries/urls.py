@@ -7,8 +7,8 @@ urlpatterns = [
     path("", views.beneficiary_list, name="list"),
     path("nouveau/", views.create, name="create"),
     path("notice/", views.notice, name="notice"),
-    path("<int:pk>/", views.detail, name="detail"),
-    path("<int:pk>/modifier/", views.edit, name="edit"),
-    path("<int:pk>/fusionner/", views.merge, name="merge"),
-    path("<int:pk>/notice-remise/", views.notice_given, name="notice_given"),
+    path("<id:pk>/", views.detail, name="detail"),
+    path("<id:pk>/modifier/", views.edit, name="edit"),
+    path("<id:pk>/fusionner/", views.merge, name="merge"),
+    path("<id:pk>/notice-remise/", views.notice_given, name="notice_given"),
 ]

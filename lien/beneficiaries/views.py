@@ -20,7 +20,7 @@ from lien.accounts.models import Role
 from lien.beneficiaries import selectors, services
 from lien.beneficiaries.forms import BeneficiaryForm, MergeSearchForm
 from lien.beneficiaries.models import Beneficiary
-from lien.core import taxonomy
+from lien.core import params, taxonomy
 
 ADVISOR = Role.ADVISOR
 PER_PAGE = 50
@@ -41,7 +41,7 @@ def beneficiary_list(request: HttpRequest) -> HttpResponse:
             "beneficiaries/statistics.html",
             {"nav": "beneficiaries", "stats": selectors.beneficiary_statistics(request.structure)},
         )
-    query = request.GET.get("q", "").replace("\x00", "").strip()[:100]
+    query = params.text(request.GET.get("q"))
     if membership.role == Role.RECEPTION:
         results = list(selectors.reception_search(membership, query)[:PER_PAGE])
         if query:
@@ -197,8 +197,8 @@ def merge(request: HttpRequest, pk: int) -> HttpResponse:
     if keep is None:
         return redirect("beneficiaries:detail", request.structure.slug, pk)
     records = selectors.beneficiaries_for(request.membership).exclude(pk=keep.pk)
-    chosen = request.POST.get("avec") or request.GET.get("avec") or ""
-    other = records.filter(pk=int(chosen)).first() if chosen.isdigit() else None
+    chosen = params.positive_id(request.POST.get("avec") or request.GET.get("avec"))
+    other = records.filter(pk=chosen).first() if chosen else None
     if request.method == "POST" and other is not None:
         try:
             keep = services.beneficiary_merge(keep=keep, other=other, actor=request.user)

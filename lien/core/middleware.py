@@ -47,3 +47,20 @@ class JournalClientMiddleware:
 
         with journal.client_address(client_ip(request)):
             return self.get_response(request)
+
+
+class BadInputMiddleware:
+    """A NUL byte in the path, the query string or a form is refused with the French 400 page
+    before any view runs: no view, search or database ever sees one (PostgreSQL refuses them
+    in text, which was a server error)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from lien.core.params import has_nul
+        from lien.site.views import bad_request
+
+        if has_nul(request):
+            return bad_request(request)
+        return self.get_response(request)

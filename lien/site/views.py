@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from lien.accounts.access import staff_view
 from lien.accounts.models import Membership, Structure
-from lien.core import timefmt
+from lien.core import params, timefmt
 from lien.places import opendata
 from lien.places.hours import describe_fr, describe_fr_lines
 from lien.places.models import Place
@@ -55,10 +55,7 @@ def week(request: HttpRequest, structure_slug: str) -> HttpResponse:
     """Où trouver le conseiller cette semaine ? Any week via ?semaine=YYYY-MM-DD."""
     structure = _structure(structure_slug)
     today = selectors.local_today(structure)
-    try:
-        chosen = dt.date.fromisoformat(request.GET.get("semaine", ""))
-    except ValueError:
-        chosen = today
+    chosen = params.day(request.GET.get("semaine")) or today
     monday = chosen - dt.timedelta(days=chosen.weekday())
     return render(
         request,
@@ -174,6 +171,11 @@ def staff_dashboard(request: HttpRequest) -> HttpResponse:
             "place_count": Place.objects.of_structure(structure).count(),
         },
     )
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A value we cannot read (a date, an id, a NUL byte): French page, nothing changed."""
+    return render(request, "400.html", status=400)
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

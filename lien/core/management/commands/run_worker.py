@@ -1,6 +1,12 @@
+"""`manage.py run_worker`: the background worker (see lien/core/worker.py).
+
+SIGTERM or SIGINT stops it gracefully: the job step in progress (for message delivery, the
+message being sent) is finished and recorded, nothing more is started, and it exits with 0.
+"""
+
 from django.core.management.base import BaseCommand
 
-from lien.core.worker import run_due_jobs, run_forever
+from lien.core.worker import run_due_jobs, run_forever, stop_on_signals, stop_requested
 
 
 class Command(BaseCommand):
@@ -11,8 +17,11 @@ class Command(BaseCommand):
         parser.add_argument("--poll", type=float, default=30.0, help="Seconds between passes.")
 
     def handle(self, *args, once: bool = False, poll: float = 30.0, **options):
-        if once:
-            ran = run_due_jobs()
-            self.stdout.write("Tâches exécutées : " + (", ".join(ran) or "aucune"))
-            return
-        run_forever(poll)
+        with stop_on_signals():
+            if once:
+                ran = run_due_jobs()
+                self.stdout.write("Tâches exécutées : " + (", ".join(ran) or "aucune"))
+                if stop_requested():
+                    self.stdout.write("Arrêt demandé : les autres tâches attendront.")
+                return
+            run_forever(poll)
