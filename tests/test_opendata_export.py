@@ -5,6 +5,7 @@ import datetime
 import io
 import json
 import re
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
@@ -208,3 +209,66 @@ def test_export_command_writes_csv_to_stdout_and_json_to_a_dated_file(structure,
     records = json.loads(written.read_text(encoding="utf-8"))
     assert [r["id"] for r in records] == ["commune-a-espace-numerique"]
     assert frictionless_errors(records) == []
+
+
+HOSTILE = {
+    "name": '=HYPERLINK("http://x","y")',
+    "city": "+SUM(1)",
+    "address": "-2+3+cmd|' /C calc'!A0",
+    "address_complement": "@cmd",
+    "summary": "\t=1+1 après une tabulation",
+    "description": "\r=1+1 après un retour chariot",
+    "other_labels": "=1+1",
+    "source": "@SUM(A1)",
+}
+HOSTILE_COLUMNS = {
+    "nom": "name",
+    "commune": "city",
+    "adresse": "address",
+    "complement_adresse": "address_complement",
+    "presentation_resume": "summary",
+    "presentation_detail": "description",
+    "autres_formations_labels": "other_labels",
+    "source": "source",
+}
+
+
+@pytest.mark.django_db
+def test_public_csv_neutralises_formulas_and_stays_valid(structure, client):
+    """OWASP CSV injection: no cell of the public file starts a formula, phones stay +33…"""
+    make_full_place(structure)
+    make_place(
+        structure,
+        "piege",
+        phone="+33164123456",
+        latitude=Decimal("-21.3"),
+        longitude=Decimal("165.4"),
+        **HOSTILE,
+    )
+    response = client.get("/donnees/lieux-de-mediation-numerique.csv")
+    assert response.status_code == 200
+    text = response.content.decode("utf-8")
+    rows = csv_rows(text)
+    record = dict(zip(rows[0], next(r for r in rows if r[0] == "commune-a-piege"), strict=True))
+    for column, attribute in HOSTILE_COLUMNS.items():
+        assert record[column] == "'" + HOSTILE[attribute], column
+    assert record["telephone"] == "+33164123456"
+    assert (record["latitude"], record["longitude"]) == ("-21.3", "165.4")
+    triggers = ("=", "+", "-", "@", "\t", "\r")
+    numbers = {"telephone", "latitude", "longitude"}
+    for row in rows[1:]:
+        for column, cell in zip(rows[0], row, strict=True):
+            assert column in numbers or not cell.startswith(triggers), (column, cell)
+    assert frictionless_errors(rows) == []
+    resource = Resource(
+        data=response.content, format="csv", schema=Schema.from_descriptor(load_schema())
+    )
+    report = resource.validate()
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
+
+    # The export command writes the same cells; JSON is data, not a spreadsheet: left as is.
+    out = io.StringIO()
+    call_command("export_places", stdout=out)
+    assert out.getvalue() == text
+    [piege] = [r for r in export_json(export_queryset()) if r["id"] == "commune-a-piege"]
+    assert piege["nom"] == HOSTILE["name"]

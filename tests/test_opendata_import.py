@@ -519,6 +519,28 @@ def test_round_trip_into_another_structure_gives_the_same_data(
 
 
 @pytest.mark.django_db
+def test_text_the_export_neutralised_is_read_back_exactly(structure, other_structure):
+    """The CSV export writes `'=…` for a formula-like text; importing it gives the text back."""
+    texts = {
+        "name": '=HYPERLINK("http://x","y")',
+        "address": "-2+3+cmd|' /C calc'!A0",
+        "address_complement": "'@déjà une apostrophe",
+        "description": "+SUM(1)",  # a leading tab would not come back: values are trimmed
+        "source": "@cmd",
+    }
+    make_place(structure, "piege", phone="+33164123456", **texts)
+    content = export_csv(export_queryset(structure=structure)).encode("utf-8")
+    assert b"'=HYPERLINK" in content and b"''@d" in content
+
+    report = import_places(structure=other_structure, filename="export.csv", content=content)
+
+    assert report.ok, report.as_text()
+    copy = other_structure.places.get()
+    assert {name: getattr(copy, name) for name in texts} == texts
+    assert copy.phone == "+33164123456"
+
+
+@pytest.mark.django_db
 def test_reimporting_an_export_into_the_same_structure_updates(structure):
     make_full_place(structure)
     content = export_csv(export_queryset()).encode("utf-8")

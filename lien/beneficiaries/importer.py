@@ -8,10 +8,12 @@ too; headers match whatever their accents, case and punctuation. The national XL
 with a few metadata rows: the header row is the first one naming "Nom" and "Prénom".
 "-" means empty, as in the national export.
 
-`check()` parses and validates every row; one error and nothing is saved. The upload view
-checks, then stores a `BeneficiaryImport` (pending); `run_pending()` (worker job, or the
-status page itself) claims it and writes every row in one transaction. Progress cannot be
-committed from inside that transaction, so it is published in a small file cache
+`check()` parses and validates every row; one error and nothing is saved. Bad or hostile files
+are refused whole, with a French message, before they cost much: size, lines, columns, cell
+length, a zip bomb or XML entities in an XLSX, and a time budget (`lien.core.limits`). The
+upload view checks, then stores a `BeneficiaryImport` (pending); `run_pending()` (worker job,
+or the status page itself) claims it and writes every row in one transaction. Progress cannot
+be committed from inside that transaction, so it is published in a small file cache
 (`progress()`), which every process on the machine can read; the file itself is dropped once
 written (data minimisation).
 """
@@ -23,7 +25,6 @@ import io
 import logging
 import re
 import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,12 +38,15 @@ from django.utils.translation import gettext as _
 
 from lien import journal
 from lien.beneficiaries.models import Beneficiary, BeneficiaryImport, ImportState, fold
-from lien.core import taxonomy
+from lien.core import limits, taxonomy
 from lien.core.validators import normalise_phone, validate_insee_code, validate_postcode
 
 log = logging.getLogger("lien.imports")
 
+MAX_BYTES = 10 * 1024 * 1024  # the upload form says "10 Mo"
 MAX_ROWS = 20_000
+# Lines read at most, blank ones and the export's metadata rows included.
+MAX_LINES = 25_000
 BATCH_SIZE = 500
 HEADER_SEARCH_ROWS = 30
 # An import left "running" this long was interrupted (its transaction rolled back).
@@ -94,7 +98,7 @@ VOCABULARIES = {
 }
 
 
-class ImportFileError(Exception):
+class ImportFileError(limits.FileRefused):
     """The file as a whole cannot be read; the message says why, in French."""
 
 
@@ -109,6 +113,9 @@ class Row:
 
 
 # --- Reading ----------------------------------------------------------------------------------
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def _decode(content: bytes) -> str:
@@ -127,7 +134,7 @@ def _decode(content: bytes) -> str:
             continue
     else:
         text = content.decode("latin-1")
-    if any((ord(c) < 32 and c not in "\t\r\n") or 0x7F <= ord(c) <= 0x9F for c in text):
+    if _CONTROL.search(text):
         raise ImportFileError(
             _(
                 "Le fichier contient des caractères illisibles : enregistrez-le au format "
@@ -149,32 +156,74 @@ def _csv_rows(content: bytes):
         for record in reader:
             yield reader.line_num, record
     except csv.Error as error:
+        if "field larger than field limit" in str(error):
+            raise limits.refuse_long_cell(
+                _("Ligne %(line)s") % {"line": reader.line_num}
+            ) from error
         raise ImportFileError(
             _("CSV mal formé vers la ligne %(line)s : guillemet non fermé ou mal placé.")
             % {"line": reader.line_num}
         ) from error
 
 
-def _xlsx_rows(content: bytes):
-    from openpyxl import load_workbook
+def _xlsx_rows(content: bytes, deadline: limits.Deadline):
+    """Rows of the first worksheet, after the zip itself was checked (`limits.check_xlsx`).
 
+    The declared size is checked before any row is read, then forgotten: rows are read as
+    they are (openpyxl would otherwise pad each one to the declared width, and cut rows and
+    columns past it), each checked by `check()` as it comes.
+    """
+    limits.check_xlsx(content)
+    from defusedxml import DefusedXmlException
+    from openpyxl import load_workbook
+    from openpyxl.xml import DEFUSEDXML
+
+    if not DEFUSEDXML:  # defusedxml missing, or OPENPYXL_DEFUSEDXML=False in the environment
+        log.error("openpyxl does not use defusedxml: XLSX imports are refused")
+        raise ImportFileError(
+            _("La lecture des classeurs XLSX est désactivée sur ce serveur : envoyez un CSV.")
+        )
+    workbook = None
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        deadline.check()
         sheet = workbook.worksheets[0]
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, list(values)
-        workbook.close()
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, IndexError, TypeError) as error:
-        raise ImportFileError(
-            _("Ce classeur XLSX est illisible ou endommagé. Enregistrez-le de nouveau en XLSX.")
-        ) from error
+        limits.check_sheet_size(sheet.max_column, sheet.max_row, MAX_LINES)
+        sheet.reset_dimensions()
+        yield from enumerate(sheet.iter_rows(values_only=True), start=1)
+    except limits.FileRefused:
+        raise
+    except Exception as error:  # openpyxl on a crafted or damaged file: anything may come
+        if _caused_by(error, DefusedXmlException):  # openpyxl wraps it in a ValueError
+            raise limits.refuse_xml_entities() from error
+        log.info("unreadable XLSX: %r", error)
+        raise limits.refuse_unreadable_xlsx() from error
+    finally:
+        if workbook is not None:
+            workbook.close()
 
 
-def _records(content: bytes):
+def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _records(content: bytes, deadline: limits.Deadline):
     if not content or not content.strip():
         raise ImportFileError(_("Le fichier est vide."))
+    if len(content) > MAX_BYTES:
+        raise ImportFileError(
+            _("Fichier trop volumineux (%(max)s Mo au maximum).")
+            % {"max": MAX_BYTES // (1024 * 1024)}
+        )
     if content.startswith(b"PK\x03\x04"):
-        return _xlsx_rows(content)
+        return _xlsx_rows(content, deadline)
     if content.startswith(b"\xd0\xcf\x11\xe0"):
         raise ImportFileError(
             _("L’ancien format Excel (.xls) n’est pas pris en charge : enregistrez en XLSX ou CSV.")
@@ -281,21 +330,33 @@ def _clean(line: int, raw: dict[str, str], errors: list[str], this_year: int) ->
     return values
 
 
-def check(file) -> tuple[list[Row], list[str]]:
+def check(file, *, time_budget: float | None = None) -> tuple[list[Row], list[str]]:
     """Read and validate every row of a CSV or XLSX file: (rows, French error messages).
 
-    `file` is bytes or a file-like object. Any error means nothing may be saved.
+    `file` is bytes or a file-like object. Any error means nothing may be saved. Checking
+    stops with an error after `time_budget` seconds (`limits.IMPORT_TIME_BUDGET` by default).
     """
-    content = file if isinstance(file, bytes | bytearray) else file.read()
+    content = file if isinstance(file, bytes | bytearray) else file.read(MAX_BYTES + 1)
     content = bytes(content)
     errors: list[str] = []
     rows: list[Row] = []
     this_year = timezone.localdate().year
+    deadline = limits.Deadline(time_budget)
     try:
-        records = _records(content)
+        records = _records(content, deadline)
         fields: list[str] | None = None
         for line, record in records:
+            deadline.check()
+            if line > MAX_LINES:
+                raise ImportFileError(
+                    _("Le fichier compte plus de %(max)s lignes : découpez-le.")
+                    % {"max": _thousands(MAX_LINES)}
+                )
+            if len(record) > limits.MAX_COLUMNS:
+                raise limits.refuse_wide(len(record), line)
             cells = [_cell(c) for c in record]
+            if any(len(c) > limits.MAX_CELL_CHARS for c in cells):
+                raise limits.refuse_long_cell(_("Ligne %(line)s") % {"line": line})
             if fields is None:
                 keys = {HEADERS.get(_key(c)) for c in cells if c}
                 if set(REQUIRED) <= keys:
@@ -308,7 +369,7 @@ def check(file) -> tuple[list[Row], list[str]]:
             if len(rows) >= MAX_ROWS:
                 raise ImportFileError(
                     _("Le fichier compte plus de %(max)s personnes : découpez-le.")
-                    % {"max": f"{MAX_ROWS:,}".replace(",", "\u202f")}
+                    % {"max": _thousands(MAX_ROWS)}
                 )
             if len(cells) > len(fields) and any(cells[len(fields) :]):
                 errors.append(
@@ -327,9 +388,13 @@ def check(file) -> tuple[list[Row], list[str]]:
             )
         if not rows and not errors:
             raise ImportFileError(_("Le fichier ne contient aucune personne."))
-    except ImportFileError as error:
+    except limits.FileRefused as error:
         return [], [str(error)]
     return rows, errors
+
+
+def _thousands(number: int) -> str:
+    return f"{number:,}".replace(",", "\u202f")
 
 
 # --- Progress ---------------------------------------------------------------------------------
@@ -424,7 +489,9 @@ def _run(job: BeneficiaryImport) -> None:
         with transaction.atomic():
             # Held until commit: tells `_fail_stale` of other workers that this one is alive.
             job = BeneficiaryImport.objects.select_for_update().get(pk=job.pk)
-            rows, errors = check(bytes(job.content))
+            # The file passed the upload page's budget already; a busier machine must not
+            # fail it now (this may run in the worker or in the status page's request).
+            rows, errors = check(bytes(job.content), time_budget=limits.OFFLINE_TIME_BUDGET)
             if errors:
                 report = [{"row": None, "message": e} for e in errors]
                 _finish(job, ImportState.FAILED, report, 0)

@@ -9,6 +9,11 @@ Accepted files:
 Every row is checked before anything is written; one error and nothing is saved. Rows are
 numbered as records: row 1 is the first place (a CSV header is not counted; the CSV line is
 given as well). Places are matched on (structure, record `id`) so a re-import updates them.
+
+A file past the caps of `lien.core.limits` (size, records, columns, value length, JSON depth,
+number length, time spent checking) is refused whole with a French message, never an exception.
+CSV cells that Lien's export protected against formula injection (`'=…`) are read back as they
+were (`lien.core.spreadsheet.unquote_cell`).
 """
 
 import csv
@@ -32,6 +37,8 @@ from django.utils.translation import ngettext
 from stdnum.fr import siret as stdnum_siret
 
 from lien.accounts.models import Structure
+from lien.core import limits
+from lien.core.spreadsheet import unquote_cell
 from lien.core.validators import normalise_phone, validate_insee_code, validate_postcode
 from lien.places import vocabularies as voc
 from lien.places.hours import HoursError, WeeklyRule, parse_osm
@@ -39,6 +46,7 @@ from lien.places.models import Place, PlaceKind
 from lien.places.opendata import FIELDS, ITINERANT, LIST_FIELDS, SEPARATOR
 from lien.places.services import opening_rules_replace, place_save, unique_place_slug
 
+MAX_BYTES = 5 * 1024 * 1024  # as the upload form (`places.forms.ImportForm`)
 MAX_RECORDS = 20_000
 SUMMARY_MAX = 280
 REQUIRED_FIELDS = ("id", "nom", "adresse", "commune", "code_postal")
@@ -220,7 +228,7 @@ class ImportReport:
         return "\n".join(lines)
 
 
-class _FileError(Exception):
+class _FileError(limits.FileRefused):
     """The file as a whole cannot be read; carries a French message."""
 
 
@@ -263,21 +271,28 @@ class _Issues:
 
 
 def import_places(
-    *, structure: Structure, filename: str, content: bytes, dry_run: bool = False
+    *,
+    structure: Structure,
+    filename: str,
+    content: bytes,
+    dry_run: bool = False,
+    time_budget: float | None = None,
 ) -> ImportReport:
     """Create or update `structure`'s places from a places-standard file, all or nothing.
 
     Nothing is written when the report has an error, nor in a dry run (the writes are then
-    made and rolled back, so that database checks run too).
+    made and rolled back, so that database checks run too). Reading and checking the file
+    stop with an error after `time_budget` seconds (`limits.IMPORT_TIME_BUDGET` by default).
     """
     report = ImportReport(filename=filename, dry_run=dry_run)
+    deadline = limits.Deadline(time_budget)
     try:
-        rows, legacy = _read(filename, content, report)
-    except _FileError as exc:
-        report.errors.append(RowIssue(0, "", str(exc)))
+        rows, legacy = _read(filename, content, report, deadline)
+        report.records = len(rows)
+        prepared = _prepare(structure, rows, legacy, report, deadline)
+    except limits.FileRefused as exc:
+        report.errors.insert(0, RowIssue(0, "", str(exc)))
         return report
-    report.records = len(rows)
-    prepared = _prepare(structure, rows, legacy, report)
     if report.errors:
         return report
     _write(structure, prepared, report)
@@ -287,7 +302,14 @@ def import_places(
 # --- Reading -------------------------------------------------------------------------------
 
 
-def _read(filename: str, content: bytes, report: ImportReport) -> tuple[list[_Row], bool]:
+def _read(
+    filename: str, content: bytes, report: ImportReport, deadline: limits.Deadline
+) -> tuple[list[_Row], bool]:
+    if len(content) > MAX_BYTES:
+        raise _FileError(
+            _("Fichier trop volumineux (%(max)s Mo au maximum).")
+            % {"max": MAX_BYTES // (1024 * 1024)}
+        )
     text = _decode(content)
     if not text.strip():
         raise _FileError(_("Le fichier est vide."))
@@ -296,15 +318,16 @@ def _read(filename: str, content: bytes, report: ImportReport) -> tuple[list[_Ro
         records = _read_json(text)
         kind = "JSON"
     else:
-        records = _read_csv(text)
+        records = _read_csv(text, deadline)
         kind = "CSV"
+    deadline.check()
     if not records:
         raise _FileError(_("Le fichier ne contient aucun lieu."))
     if len(records) > MAX_RECORDS:
-        raise _FileError(
-            _("Le fichier contient plus de %(max)s lieux ; découpez-le.") % {"max": MAX_RECORDS}
-        )
+        raise _refuse_too_many()
     keys = set().union(*(r.values.keys() for r in records))
+    if len(keys) > limits.MAX_COLUMNS:
+        raise limits.refuse_wide(len(keys))
     legacy = bool(keys & LEGACY_ONLY_FIELDS) or _has_legacy_values(records)
     if not keys & (set(FIELDS) | LEGACY_FIELDS) - {"id"}:
         raise _FileError(
@@ -352,7 +375,7 @@ def _decode(content: bytes) -> str:
 
 def _read_json(text: str) -> list[_Row]:
     try:
-        data = json.loads(text)
+        data = limits.load_json(text)  # depth, number length and NaN refused
     except json.JSONDecodeError as exc:
         raise _FileError(
             _("Le fichier JSON est mal formé (ligne %(line)s, colonne %(col)s).")
@@ -365,6 +388,8 @@ def _read_json(text: str) -> list[_Row]:
                 "pas un objet ou une valeur seule."
             )
         )
+    if len(data) > MAX_RECORDS:
+        raise _refuse_too_many()
     rows = []
     for number, item in enumerate(data, start=1):
         if not isinstance(item, dict):
@@ -372,10 +397,19 @@ def _read_json(text: str) -> list[_Row]:
                 _("L'élément n° %(row)s de la liste n'est pas un lieu (objet JSON attendu).")
                 % {"row": number}
             )
-        rows.append(
-            _Row(number, None, {str(k).strip(): _json_value(k, v) for k, v in item.items()})
-        )
+        if len(item) > limits.MAX_COLUMNS:
+            raise limits.refuse_wide(len(item))
+        values = {str(k).strip(): _json_value(k, v) for k, v in item.items()}
+        if any(len(v) > limits.MAX_CELL_CHARS for v in values.values()):
+            raise limits.refuse_long_cell(_("Lieu n° %(row)s") % {"row": number})
+        rows.append(_Row(number, None, values))
     return rows
+
+
+def _refuse_too_many() -> _FileError:
+    return _FileError(
+        _("Le fichier contient plus de %(max)s lieux ; découpez-le.") % {"max": MAX_RECORDS}
+    )
 
 
 def _json_value(key: str, value) -> str:
@@ -395,7 +429,7 @@ def _json_value(key: str, value) -> str:
     return str(value)
 
 
-def _read_csv(text: str) -> list[_Row]:
+def _read_csv(text: str, deadline: limits.Deadline) -> list[_Row]:
     first_line = text.lstrip().split("\n", 1)[0]
     if first_line.count(";") > first_line.count(","):
         raise _FileError(
@@ -410,6 +444,8 @@ def _read_csv(text: str) -> list[_Row]:
     except (StopIteration, csv.Error) as exc:
         raise _FileError(_("La ligne d'en-tête du fichier CSV est illisible.")) from exc
     header = [h.strip() for h in header]
+    if len(header) > limits.MAX_COLUMNS:
+        raise limits.refuse_wide(len(header))
     duplicates = sorted({h for h in header if header.count(h) > 1 and h})
     if duplicates:
         raise _FileError(
@@ -419,10 +455,13 @@ def _read_csv(text: str) -> list[_Row]:
     line = reader.line_num + 1
     try:
         for cells in reader:
+            deadline.check()
             if not any(c.strip() for c in cells):
                 line = reader.line_num + 1
                 continue
             number = len(rows) + 1
+            if number > MAX_RECORDS:
+                raise _refuse_too_many()
             if len(cells) != len(header):
                 raise _FileError(
                     _(
@@ -431,9 +470,18 @@ def _read_csv(text: str) -> list[_Row]:
                     )
                     % {"row": number, "line": line, "found": len(cells), "expected": len(header)}
                 )
-            rows.append(_Row(number, line, dict(zip(header, cells, strict=True))))
+            if any(len(c) > limits.MAX_CELL_CHARS for c in cells):
+                raise limits.refuse_long_cell(
+                    _("Lieu n° %(row)s (ligne %(line)s du fichier)") % {"row": number, "line": line}
+                )
+            values = dict(zip(header, map(unquote_cell, cells), strict=True))
+            rows.append(_Row(number, line, values))
             line = reader.line_num + 1
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise limits.refuse_long_cell(
+                _("Ligne %(line)s du fichier") % {"line": reader.line_num}
+            ) from exc
         raise _FileError(
             _("Le fichier CSV est mal formé près de la ligne %(line)s (guillemet non fermé ?).")
             % {"line": reader.line_num}
@@ -753,7 +801,11 @@ MODEL_TO_STANDARD = {
 
 
 def _prepare(
-    structure: Structure, rows: list[_Row], legacy: bool, report: ImportReport
+    structure: Structure,
+    rows: list[_Row],
+    legacy: bool,
+    report: ImportReport,
+    deadline: limits.Deadline,
 ) -> list[_Prepared]:
     by_external_id: dict[str, Place] = {}
     by_slug: dict[str, Place] = {}
@@ -765,6 +817,7 @@ def _prepare(
     matched: dict[int, int] = {}
     prepared: list[_Prepared] = []
     for row in rows:
+        deadline.check()  # about 15 ms a record (hours, database constraints)
         issues = _Issues(report, row)
         values = legacy_to_v1(row.values, issues.warning) if legacy else row.values
         values = {k: (v or "").strip() for k, v in values.items()}

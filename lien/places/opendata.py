@@ -3,6 +3,10 @@
 The schema (a Frictionless Table Schema, Licence Ouverte 2.0) is copied in
 `standard/schema-v1.0.1.json`; `FIELDS` follows its field order, which is also the CSV column
 order. Reads only: writing places from such a file is `importer.py`.
+
+The CSV is opened in spreadsheets by anyone: its cells go through `core.spreadsheet.safe_cell`
+(a name starting with `=` is written `'=…`), which keeps `+33…` phones and negative coordinates
+as they are, so the file stays valid against the schema.
 """
 
 import csv
@@ -18,6 +22,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from lien.accounts.models import Structure
+from lien.core.spreadsheet import SafeDictWriter
 from lien.places.hours import to_osm
 from lien.places.models import Place
 from lien.places.services import weekly_rules
@@ -143,12 +148,13 @@ def place_to_record(place: Place) -> dict[str, str]:
 
 
 def export_csv(places: Iterable[Place]) -> str:
-    """CSV text (RFC 4180, comma, minimal quoting) with the header in schema order.
+    """CSV text (RFC 4180, comma, minimal quoting) with the header in schema order, every cell
+    neutralised against formula injection (`safe_cell`).
 
     Encode it as UTF-8 (without BOM) when writing it to a file.
     """
     out = io.StringIO()
-    writer = csv.DictWriter(
+    writer = SafeDictWriter(
         out, fieldnames=FIELDS, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n"
     )
     writer.writeheader()

@@ -1,4 +1,9 @@
-"""Import places of one structure from a file of the national places standard."""
+"""Import places of one structure from a file of the national places standard.
+
+A refused file (bad, too big, too deep, too long to check) ends with a French report and a
+`CommandError`, never a traceback. Nobody waits on a web request here, so checking may take
+`limits.OFFLINE_TIME_BUDGET` rather than the web pages' `IMPORT_TIME_BUDGET`.
+"""
 
 from pathlib import Path
 
@@ -6,7 +11,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from lien.accounts.models import Structure
-from lien.places.importer import import_places
+from lien.core import limits
+from lien.places.importer import MAX_BYTES, import_places
 
 
 class Command(BaseCommand):
@@ -36,6 +42,11 @@ class Command(BaseCommand):
             )
         path = Path(options["path"])
         try:
+            if path.stat().st_size > MAX_BYTES:
+                raise CommandError(
+                    _("« %(path)s » dépasse %(max)s Mo : découpez-le.")
+                    % {"path": path, "max": MAX_BYTES // (1024 * 1024)}
+                )
             content = path.read_bytes()
         except OSError as exc:
             raise CommandError(
@@ -43,7 +54,11 @@ class Command(BaseCommand):
                 % {"path": path, "error": exc.strerror}
             ) from exc
         report = import_places(
-            structure=structure, filename=path.name, content=content, dry_run=options["dry_run"]
+            structure=structure,
+            filename=path.name,
+            content=content,
+            dry_run=options["dry_run"],
+            time_budget=limits.OFFLINE_TIME_BUDGET,
         )
         self.stdout.write(report.as_text())
         if not report.ok:
