@@ -210,6 +210,34 @@ def appointment_day(weeks_ahead: int = 7) -> dt.date:
     return day + dt.timedelta(days=(3 - day.weekday()) % 7)
 
 
+def open_thursday(personas, weeks_ahead: int = 1) -> dt.date:
+    """The first Thursday at least `weeks_ahead` weeks from today on which presence_a takes
+    place: not a public holiday (11 November, Ascension…), not its cancelled date, not in its
+    place's closure. "Next Thursday" alone breaks the week it is a holiday."""
+    from lien.places.hours import is_public_holiday
+
+    today = timezone.localdate()
+    day = today + dt.timedelta(days=(3 - today.weekday()) % 7 + 7 * weeks_ahead)
+    closure = personas.closure_a
+    while (
+        is_public_holiday(day, personas.a.insee_code)
+        or day == personas.exception_a.date
+        or closure.start_date <= day <= closure.end_date
+    ):
+        day += dt.timedelta(weeks=1)
+    return day
+
+
+def pin_calendar(personas) -> None:
+    """For a test about fixed calendar dates (a week of January 2027, 11 November 2027): A's
+    presence runs from September 2026 and the fixture's relative cancelled date and closure
+    are removed, so those dates read the same whatever day the suite runs."""
+    personas.presence_a.valid_from = dt.date(2026, 9, 3)
+    personas.presence_a.save(update_fields=["valid_from"])
+    personas.exception_a.delete()
+    personas.closure_a.delete()
+
+
 class Personas:
     """Named people and their objects, built once per test."""
 

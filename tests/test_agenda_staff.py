@@ -9,12 +9,7 @@ from lien.appointments.models import Absence, Appointment, Motif, Status
 from lien.appointments.selectors import slots_for
 from lien.core.templatetags.lien import long_date
 from lien.journal.models import JournalEntry
-from tests.conftest import PARIS, make_appointment, signed_in
-
-
-def next_thursday(weeks_ahead: int = 1) -> dt.date:
-    today = timezone.localdate()
-    return today + dt.timedelta(days=(3 - today.weekday()) % 7 + 7 * weeks_ahead)
+from tests.conftest import PARIS, make_appointment, open_thursday, signed_in
 
 
 @pytest.mark.django_db
@@ -23,7 +18,7 @@ def test_reception_books_on_behalf_of_a_caller(personas):
     base = "/equipe/ville-a/rendez-vous/nouveau/"
     page = client.get(f"{base}?motif={personas.motif_a.pk}").content.decode()
     assert "3. Horaire" in page  # one place only: straight to the times
-    start = dt.datetime.combine(next_thursday(), dt.time(15), tzinfo=PARIS)
+    start = dt.datetime.combine(open_thursday(personas), dt.time(15), tzinfo=PARIS)
     response = client.post(
         f"{base}?motif={personas.motif_a.pk}",
         {"debut": start.isoformat(), "first_name": "Marcel", "phone": "06 11 22 33 44"},
@@ -39,7 +34,7 @@ def test_reception_books_on_behalf_of_a_caller(personas):
 
 @pytest.mark.django_db
 def test_booking_a_taken_time_offers_alternatives(personas):
-    start = dt.datetime.combine(next_thursday(), dt.time(14), tzinfo=PARIS)
+    start = dt.datetime.combine(open_thursday(personas), dt.time(14), tzinfo=PARIS)
     make_appointment(
         personas.motif_a, personas.advisor, personas.place_a, start.date(), dt.time(14)
     )
@@ -55,7 +50,7 @@ def test_booking_a_taken_time_offers_alternatives(personas):
 
 @pytest.mark.django_db
 def test_staff_booking_needs_a_contact(personas):
-    start = dt.datetime.combine(next_thursday(), dt.time(15), tzinfo=PARIS)
+    start = dt.datetime.combine(open_thursday(personas), dt.time(15), tzinfo=PARIS)
     response = signed_in(personas.reception).post(
         f"/equipe/ville-a/rendez-vous/nouveau/?motif={personas.motif_a.pk}",
         {"debut": start.isoformat(), "first_name": "Marcel"},
@@ -67,7 +62,7 @@ def test_staff_booking_needs_a_contact(personas):
 @pytest.mark.django_db
 def test_staff_cancel_revokes_frees_the_slot_and_journals(personas):
     future = make_appointment(
-        personas.motif_a, personas.advisor, personas.place_a, next_thursday(), dt.time(15)
+        personas.motif_a, personas.advisor, personas.place_a, open_thursday(personas), dt.time(15)
     )
     client = signed_in(personas.reception)
     url = f"/equipe/ville-a/rendez-vous/{future.pk}/annuler/"
@@ -84,9 +79,9 @@ def test_staff_cancel_revokes_frees_the_slot_and_journals(personas):
 @pytest.mark.django_db
 def test_staff_moves_an_appointment(personas):
     future = make_appointment(
-        personas.motif_a, personas.advisor, personas.place_a, next_thursday(), dt.time(14)
+        personas.motif_a, personas.advisor, personas.place_a, open_thursday(personas), dt.time(14)
     )
-    new_start = dt.datetime.combine(next_thursday(2), dt.time(16), tzinfo=PARIS)
+    new_start = dt.datetime.combine(open_thursday(personas, 2), dt.time(16), tzinfo=PARIS)
     client = signed_in(personas.advisor)
     assert (
         "Nouvel horaire"
@@ -106,7 +101,7 @@ def test_statuses_follow_what_happened(personas):
         personas.motif_a, personas.advisor, personas.place_a, dt.date(2026, 10, 1), dt.time(14)
     )
     future = make_appointment(
-        personas.motif_a, personas.advisor, personas.place_a, next_thursday(), dt.time(15)
+        personas.motif_a, personas.advisor, personas.place_a, open_thursday(personas), dt.time(15)
     )
     client = signed_in(personas.advisor)
     client.post(f"/equipe/ville-a/rendez-vous/{past.pk}/statut/", {"status": "seen"})
@@ -202,7 +197,7 @@ def test_motif_on_site_needs_a_place(personas):
 
 @pytest.mark.django_db
 def test_absence_removes_slots_and_bad_ranges_are_refused(personas):
-    thursday = next_thursday()
+    thursday = open_thursday(personas)
     client = signed_in(personas.advisor)
     before = [s for s in slots_for(personas.motif_a, staff=True) if s.start.date() == thursday]
     assert before

@@ -167,6 +167,7 @@ FUZZ = settings(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @pytest.mark.parametrize("who", PERSONAS)
 @pytest.mark.parametrize("name", URL_NAMES)

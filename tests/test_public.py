@@ -5,6 +5,8 @@ import re
 import pytest
 from django.core.management import call_command
 
+from tests.conftest import pin_calendar
+
 PUBLIC_PAGES = [
     "/ville-a/",
     "/ville-a/cette-semaine/",
@@ -42,6 +44,7 @@ def test_root_lists_structures_when_several(personas, client, settings):
 
 @pytest.mark.django_db
 def test_week_page_shows_the_itinerary_and_navigates(personas, client):
+    pin_calendar(personas)  # a test about the week of 11 January 2027
     body = client.get("/ville-a/cette-semaine/?semaine=2027-01-13").content.decode()
     assert "Semaine du lundi 11 janvier au dimanche 17 janvier" in body
     assert "14 h – 17 h" in body and "Club des seniors" in body
@@ -117,6 +120,7 @@ def test_open_data_urls_serve_published_places(personas, client):
 
 @pytest.mark.django_db
 def test_presence_note_is_shown_to_residents(personas, client):
+    pin_calendar(personas)
     personas.presence_a.note = "Apportez votre tablette"
     personas.presence_a.save()
     body = client.get("/ville-a/cette-semaine/?semaine=2027-01-11").content.decode()

@@ -24,7 +24,7 @@ from lien.appointments.slots import Busy, Slot, Window, compute_slots
 from lien.places.hours import is_public_holiday
 from lien.places.models import Closure
 from lien.schedule.models import Presence, PresenceException
-from tests.conftest import make_member
+from tests.conftest import make_member, pin_calendar
 
 PARIS = ZoneInfo("Europe/Paris")
 UTC = dt.UTC
@@ -417,6 +417,7 @@ def test_slots_for_offers_each_thursday_afternoon_across_the_dst_change(personas
     ids=["ascension-2027", "armistice-2027"],
 )
 def test_no_slot_on_a_public_holiday(personas, holiday):
+    pin_calendar(personas)
     assert holiday.weekday() == 3 and is_public_holiday(holiday, personas.a.insee_code)
     motif = make_motif(personas, max_delay_days=11)
     days = by_day(slots_for(motif, now=monday(holiday - dt.timedelta(days=3))))

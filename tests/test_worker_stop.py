@@ -45,6 +45,7 @@ TIMEOUT = 120  # seconds; generous, for a loaded machine: only a hung worker rea
 LONG_AGO = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)  # due for the worker whatever its clock
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.skipif(
         connection.vendor not in ("postgresql", "sqlite"),
         reason="the worker subprocess is given PostgreSQL or SQLite settings only",
