@@ -5,7 +5,15 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEV_ENV := DEBUG=true HOME_STRUCTURE=$${HOME_STRUCTURE-villebrie}
 
-.PHONY: run test lint format bench worker install clean messages
+# Both cores by default (pytest-xdist); `make test PYTEST_ARGS=tests/test_slots.py` runs one file.
+PYTEST_ARGS ?= -n 2
+# The instants CI runs the fast suite at (time-machine, tests/conftest.py): the nights of both
+# DST changes in Paris, New Year's Eve in Paris, 29 February, a Monday just after midnight, a
+# Sunday just before it.
+DATE_MATRIX := 2027-03-28T01:59:30+01:00 2027-10-31T02:59:30+02:00 2026-12-31T23:30:00+01:00 \
+	2028-02-29T10:00:00+01:00 2027-01-04T00:10:00+01:00 2027-01-10T23:59:00+01:00
+
+.PHONY: run test test-dates lint format bench worker install clean messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +32,14 @@ run: $(STAMP)
 
 test: $(STAMP)
 	DEBUG=true $(PY) -m pytest $(PYTEST_ARGS)
+
+# The fast suite (no browser, no date-independent slow tests) as if run at each instant.
+test-dates: $(STAMP)
+	@for now in $(DATE_MATRIX); do \
+		echo "=== LIEN_TEST_NOW=$$now"; \
+		LIEN_TEST_NOW=$$now DEBUG=true $(PY) -m pytest -q -n 2 -m "not browser and not slow" \
+			|| exit 1; \
+	done
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
