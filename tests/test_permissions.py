@@ -318,3 +318,25 @@ def test_secret_links_need_the_exact_token(personas, client, url):
     assert client.get(url.format(good)).status_code == 200
     assert client.get(url.format(good[:-1] + ("A" if good[-1] != "A" else "B"))).status_code == 404
     assert client.post(url.format("x" * 32)).status_code in (404, 405)
+
+
+@pytest.mark.django_db
+def test_every_admin_page_opens_for_an_operator(personas, django_user_model):
+    """The admin's lists and change pages of Lien's models (no server error, no stale field)."""
+    from django.contrib import admin
+    from django.urls import reverse
+
+    operator = django_user_model.objects.create_superuser("ops@example.org", "x" * 16)
+    client = signed_in(operator)
+    opened = 0
+    for model, _model_admin in admin.site._registry.items():
+        if not model.__module__.startswith("lien."):
+            continue
+        info = (model._meta.app_label, model._meta.model_name)
+        assert client.get(reverse("admin:%s_%s_changelist" % info)).status_code == 200  # noqa: UP031
+        first = model.objects.first()
+        if first is not None:
+            url = reverse("admin:%s_%s_change" % info, args=[first.pk])  # noqa: UP031
+            assert client.get(url).status_code == 200, url
+            opened += 1
+    assert opened >= 8

@@ -27,7 +27,7 @@ class BookingPolicyAdmin(admin.ModelAdmin):
 class AppointmentAdmin(admin.ModelAdmin):
     list_display = ["start", "structure", "motif", "advisor", "first_name", "status"]
     list_filter = ["structure", "status", "channel"]
-    readonly_fields = ["token", "blocked_start", "blocked_end"]
+    readonly_fields = ["link_id", "blocked_start", "blocked_end"]
 
 
 @admin.register(Message)

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from lien.accounts.models import Structure
+from lien.core import timefmt
 from lien.core.spreadsheet import SafeDictWriter
 from lien.places.hours import to_osm
 from lien.places.models import Place
@@ -137,7 +138,7 @@ def place_to_record(place: Place) -> dict[str, str]:
         "source": place.source or DEFAULT_SOURCE,
         "itinerance": ITINERANT if place.itinerant else FIXED,
         "structure_parente": structure.name,
-        "date_maj": timezone.localdate(place.updated_at).isoformat(),
+        "date_maj": timefmt.local_day(place.updated_at, place.structure).isoformat(),
         "autres_formations_labels": place.other_labels,
         "fiche_acces_libre": place.acceslibre_url,
         "prise_rdv": "",
