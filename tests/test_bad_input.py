@@ -160,7 +160,7 @@ QUERIES = st.dictionaries(KEYS, VALUES, max_size=6)
 
 URL_NAMES = [name for name, expected in MATRIX.items() if expected is not None]
 FUZZ = settings(
-    max_examples=3,
+    max_examples=6,
     deadline=None,
     derandomize=True,  # the same inputs on every run: a failure reproduces
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
