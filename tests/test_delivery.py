@@ -188,30 +188,40 @@ def test_two_runs_in_a_row_send_once(personas, smtp, sms_file):
     assert len(smtp.messages) == 1 and len(sms_file.sent()) == 1
 
 
-def queue_sms(personas, count: int) -> list[Message]:
-    """`count` confirmation SMS, due one after the other, for appointments weeks ahead."""
+def queue_confirmations(
+    personas, count: int, channel: str = MessageChannel.SMS, *, due_from=None
+) -> list[Message]:
+    """`count` confirmations by `channel`, due one after the other (first due first), for
+    appointments weeks ahead, each to its own recipient."""
     first_day = timezone.localdate() + dt.timedelta(days=10)
+    first_due = due_from or timezone.now() - dt.timedelta(minutes=count)
     messages = []
     for i in range(count):
+        email = channel == MessageChannel.EMAIL
         appointment = make_appointment(
             personas.motif_a,
             personas.advisor,
             personas.place_a,
             first_day + dt.timedelta(days=i),
             dt.time(10),
+            **({"phone": "", "email": f"personne{i}@example.org"} if email else {}),
         )
         messages.append(
             Message.objects.create(
                 structure=personas.a,
                 appointment=appointment,
                 kind=MessageKind.CONFIRMATION,
-                channel=MessageChannel.SMS,
-                recipient=appointment.phone,
-                due_at=timezone.now() - dt.timedelta(minutes=count - i),
-                idempotency_key=f"{appointment.pk}:confirmation:sms:test",
+                channel=channel,
+                recipient=appointment.email if email else appointment.phone,
+                due_at=first_due + dt.timedelta(minutes=i),
+                idempotency_key=f"{appointment.pk}:confirmation:{channel}:test",
             )
         )
     return messages
+
+
+def queue_sms(personas, count: int) -> list[Message]:
+    return queue_confirmations(personas, count, MessageChannel.SMS)
 
 
 def states_of(messages: list[Message]) -> list[str]:

@@ -30,13 +30,12 @@ from urllib.parse import quote
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
-from django.utils import timezone
 
 from lien.appointments import delivery
-from lien.appointments.models import Message, MessageChannel, MessageKind, MessageState
+from lien.appointments.models import Message, MessageChannel, MessageState
 from lien.core.models import ScheduledTask
-from tests.conftest import make_appointment
 from tests.smtp_server import local_smtp_server
+from tests.test_delivery import queue_confirmations
 
 SITE = "https://rdv.ville-a.example"
 MESSAGES = 6
@@ -173,30 +172,7 @@ def start_worker(worker_db, smtp, tmp_path):
 
 def queue_emails(personas) -> list[Message]:
     """MESSAGES confirmation e-mails, to be sent in this order."""
-    first_day = timezone.localdate() + dt.timedelta(days=10)
-    messages = []
-    for i in range(MESSAGES):
-        appointment = make_appointment(
-            personas.motif_a,
-            personas.advisor,
-            personas.place_a,
-            first_day + dt.timedelta(days=i),
-            dt.time(10),
-            phone="",
-            email=f"personne{i}@example.org",
-        )
-        messages.append(
-            Message.objects.create(
-                structure=personas.a,
-                appointment=appointment,
-                kind=MessageKind.CONFIRMATION,
-                channel=MessageChannel.EMAIL,
-                recipient=appointment.email,
-                due_at=LONG_AGO + dt.timedelta(minutes=i),
-                idempotency_key=f"{appointment.pk}:confirmation:email:stop",
-            )
-        )
-    return messages
+    return queue_confirmations(personas, MESSAGES, MessageChannel.EMAIL, due_from=LONG_AGO)
 
 
 def refreshed(messages: list[Message]) -> list[Message]:
