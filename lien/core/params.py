@@ -18,7 +18,6 @@ NUL bytes anywhere in a query string or a form are refused before any view runs
 import datetime as dt
 import re
 
-from django.core.exceptions import BadRequest
 from django.utils import timezone
 
 EARLIEST = dt.date(2000, 1, 1)
@@ -85,27 +84,18 @@ def text(value, max_length: int = 100) -> str:
     return value.replace("\x00", "").strip()[:max_length]
 
 
-def require_id(value) -> int:
-    """An id that must be there: a French 400 otherwise."""
-    pk = positive_id(value)
-    if pk is None:
-        raise BadRequest("identifiant invalide")
-    return pk
-
-
 def has_nul(request) -> bool:
     """Does the path, a query-string key or value, or a (non-file) form value hold a NUL?"""
     if "\x00" in request.path:
         return True
-    for query in (request.GET,):
-        for key, values in query.lists():
-            if "\x00" in key or any("\x00" in v for v in values):
-                return True
+    queries = [request.GET]
     content_type = request.META.get("CONTENT_TYPE", "")
     if request.method == "POST" and content_type.startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
     ):
-        for key, values in request.POST.lists():
-            if "\x00" in key or any("\x00" in v for v in values):
-                return True
-    return False
+        queries.append(request.POST)  # form fields only: uploaded files may hold NUL bytes
+    return any(
+        "\x00" in key or any("\x00" in value for value in values)
+        for query in queries
+        for key, values in query.lists()
+    )

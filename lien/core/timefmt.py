@@ -98,13 +98,9 @@ def activate_for(structure) -> ZoneInfo:
     return zone
 
 
-def now_in(structure) -> dt.datetime:
-    """Now, as a wall-clock time of the structure."""
-    return timezone.now().astimezone(zone_of(structure))
-
-
 def today_in(structure) -> dt.date:
-    return now_in(structure).date()
+    """Today, in the structure's zone."""
+    return timezone.now().astimezone(zone_of(structure)).date()
 
 
 def local(value: dt.datetime, structure=None) -> dt.datetime:
