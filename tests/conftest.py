@@ -228,11 +228,11 @@ def open_thursday(personas, weeks_ahead: int = 1) -> dt.date:
     return day
 
 
-def pin_calendar(personas) -> None:
+def pin_calendar(personas, since: dt.date) -> None:
     """For a test about fixed calendar dates (a week of January 2027, 11 November 2027): A's
-    presence runs from September 2026 and the fixture's relative cancelled date and closure
-    are removed, so those dates read the same whatever day the suite runs."""
-    personas.presence_a.valid_from = dt.date(2026, 9, 3)
+    presence runs from `since` and the fixture's relative cancelled date and closure are
+    removed, so those dates read the same whatever day the suite runs."""
+    personas.presence_a.valid_from = since
     personas.presence_a.save(update_fields=["valid_from"])
     personas.exception_a.delete()
     personas.closure_a.delete()

@@ -1,5 +1,6 @@
 """The public site: plain French, no JavaScript, only published places."""
 
+import datetime as dt
 import re
 
 import pytest
@@ -13,6 +14,9 @@ PUBLIC_PAGES = [
     "/ville-a/lieux/",
     "/ville-a/lieux/club-seniors/",
 ]
+
+# Tests about fixed dates in 2027 pin A's presence to have begun then.
+SEPTEMBER_2026 = dt.date(2026, 9, 3)
 
 
 @pytest.mark.django_db
@@ -44,7 +48,7 @@ def test_root_lists_structures_when_several(personas, client, settings):
 
 @pytest.mark.django_db
 def test_week_page_shows_the_itinerary_and_navigates(personas, client):
-    pin_calendar(personas)  # a test about the week of 11 January 2027
+    pin_calendar(personas, since=SEPTEMBER_2026)  # a test about the week of 11 January 2027
     body = client.get("/ville-a/cette-semaine/?semaine=2027-01-13").content.decode()
     assert "Semaine du lundi 11 janvier au dimanche 17 janvier" in body
     assert "14 h – 17 h" in body and "Club des seniors" in body
@@ -120,7 +124,7 @@ def test_open_data_urls_serve_published_places(personas, client):
 
 @pytest.mark.django_db
 def test_presence_note_is_shown_to_residents(personas, client):
-    pin_calendar(personas)
+    pin_calendar(personas, since=SEPTEMBER_2026)
     personas.presence_a.note = "Apportez votre tablette"
     personas.presence_a.save()
     body = client.get("/ville-a/cette-semaine/?semaine=2027-01-11").content.decode()

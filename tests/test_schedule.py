@@ -12,6 +12,9 @@ from tests.conftest import pin_calendar, signed_in
 
 PARIS = ZoneInfo("Europe/Paris")
 
+# Tests about fixed dates in 2027 pin A's presence to have begun then.
+SEPTEMBER_2026 = dt.date(2026, 9, 3)
+
 
 def rule(**kw) -> PresenceRule:
     base = {
@@ -85,7 +88,7 @@ def test_conflicts_respect_alternate_weeks():
 
 @pytest.mark.django_db
 def test_public_holiday_of_the_structure_is_skipped(personas):
-    pin_calendar(personas)
+    pin_calendar(personas, since=SEPTEMBER_2026)
     # 11 November 2027 is a Thursday and a public holiday.
     found = occurrences_between(personas.a, dt.date(2027, 11, 8), dt.date(2027, 11, 14))
     assert found == []
@@ -156,7 +159,7 @@ def test_outsider_cannot_be_scheduled_in_another_structure(personas):
 
 @pytest.mark.django_db
 def test_cancelling_a_date_removes_it_from_the_public_week(personas, client):
-    pin_calendar(personas)  # a test about the week of 11 January 2027
+    pin_calendar(personas, since=SEPTEMBER_2026)  # a test about the week of 11 January 2027
     url = "/ville-a/cette-semaine/?semaine=2027-01-11"
     assert "Club des seniors" in client.get(url).content.decode()
     staff = signed_in(personas.advisor)
