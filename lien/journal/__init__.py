@@ -48,10 +48,13 @@ def record(
     `subject` is the Beneficiary the entry is about, if any; `personal` holds the values that
     identify someone (old contact details) and nothing else: they are shredded when that
     person is erased, so `personal` needs a `subject`. `data` must never hold personal
-    values (no search words, no names).
+    values (no search words, no names). `action` must be registered in journal/actions.py.
     """
+    from lien.journal.actions import is_registered
     from lien.journal.models import JournalEntry
 
+    if not is_registered(action):
+        raise ValueError(f"unregistered journal action {action!r}: add it to journal/actions.py")
     subject_id = getattr(subject, "pk", subject)
     if personal and subject_id is None:
         raise ValueError("personal values need a subject, or they could never be shredded")

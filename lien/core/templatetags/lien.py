@@ -68,3 +68,11 @@ def can(membership, permission: str) -> bool:
     from lien.accounts.permissions import can as allowed
 
     return allowed(membership, permission)
+
+
+@register.filter
+def action_label(action: str) -> str:
+    """« appointment.booked » → « Rendez-vous pris »: lien/journal/actions.py."""
+    from lien.journal.actions import label
+
+    return label(action)
