@@ -13,15 +13,28 @@ PYTEST_ARGS ?= -n 2
 DATE_MATRIX := 2027-03-28T01:59:30+01:00 2027-10-31T02:59:30+02:00 2026-12-31T23:30:00+01:00 \
 	2028-02-29T10:00:00+01:00 2027-01-04T00:10:00+01:00 2027-01-10T23:59:00+01:00
 
-.PHONY: run test test-dates lint format bench worker install clean messages
+.PHONY: run test test-dates lint format typecheck bench worker install lock clean messages
 
-$(STAMP): pyproject.toml
+# Installs exactly what the lock file pins, each file checked against its hash, then Lien itself
+# without looking at its dependencies again. Re-run when pyproject.toml or a lock file changes.
+$(STAMP): pyproject.toml requirements.lock requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Resolves pyproject.toml into the lock files with the hashes of every release file, keeping each
+# pin that still fits: requirements-dev.lock (runtime + dev), then requirements.lock (runtime,
+# held to the same versions). `make lock LOCK_ARGS=--upgrade` moves to the newest releases allowed.
+LOCK_COMPILE := $(VENV)/bin/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 \
+	--generate-hashes --custom-compile-command "make lock"
+
+lock: $(STAMP)
+	$(LOCK_COMPILE) --extra dev -o requirements-dev.lock $(LOCK_ARGS)
+	$(LOCK_COMPILE) -c requirements-dev.lock -o requirements.lock $(LOCK_ARGS)
 
 run: $(STAMP)
 	$(DEV_ENV) $(PY) manage.py migrate --no-input
@@ -48,6 +61,9 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+typecheck: $(STAMP)
+	DEBUG=true $(VENV)/bin/mypy
 
 bench: $(STAMP)
 	$(PY) bench/run.py
