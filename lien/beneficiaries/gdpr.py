@@ -33,6 +33,7 @@ from lien.appointments.models import Appointment, Channel, Message
 from lien.appointments.notifications import withdraw_pending
 from lien.beneficiaries.models import PERSONAL_FIELDS, Beneficiary
 from lien.core import taxonomy, timefmt
+from lien.journal import actions
 from lien.journal.models import JournalEntry
 
 log = logging.getLogger("lien.gdpr")
@@ -43,17 +44,6 @@ ANONYMISED_NAME = "Personne anonymisée"
 # `appointment_has_contact`). The reserved `.invalid` domain (RFC 2606) can never receive
 # mail, and every queued message of the person is withdrawn before this is written.
 ANONYMISED_EMAIL = "personne-anonymisee@anonyme.invalid"
-# Journal actions in words, for the person reading their export.
-ACTION_LABELS = {
-    "beneficiary.viewed": _("fiche consultée"),
-    "beneficiary.searched": _("recherche"),
-    "beneficiary.created": _("fiche créée"),
-    "beneficiary.updated": _("fiche modifiée"),
-    "beneficiary.merged": _("fiches regroupées"),
-    "beneficiary.notice_given": _("notice d’information remise"),
-    "beneficiary.exported": _("données exportées (droit d’accès)"),
-    "beneficiary.erased": _("données effacées"),
-}
 # What erasure writes in each personal field of the person.
 EMPTY_VALUES = {name: None if name == "birth_year" else "" for name in PERSONAL_FIELDS}
 
@@ -177,7 +167,7 @@ def collect(beneficiary: Beneficiary) -> dict[str, Any]:
             {
                 "le": e.at,
                 "action": e.action,
-                "quoi": str(ACTION_LABELS.get(e.action, e.action)),
+                "quoi": actions.label(e.action),  # in words, for the person reading it
                 "par": str(e.actor) if e.actor else e.actor_label,
                 "valeurs_personnelles": e.personal,
                 "effacees": e.shredded,
