@@ -27,6 +27,8 @@ client-written headers (X-Real-IP, Client-IP…), and `IPWARE_*` settings could 
 """
 
 import ipaddress
+from collections.abc import Mapping
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -55,7 +57,7 @@ def client_ip(request: HttpRequest) -> str:
     return cached
 
 
-def _resolve(meta, trusted_proxies: int) -> str:
+def _resolve(meta: Mapping[str, Any], trusted_proxies: int) -> str:
     if trusted_proxies > 0:
         entries = meta.get(_FORWARDED_FOR, "").split(",")
         written_by_our_proxies = [entry.strip() for entry in entries][-trusted_proxies:]

@@ -17,7 +17,9 @@ NUL bytes anywhere in a query string or a form are refused before any view runs
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 
+from django.http import HttpRequest
 from django.utils import timezone
 
 EARLIEST = dt.date(2000, 1, 1)
@@ -26,7 +28,7 @@ ID = re.compile(r"[0-9]{1,18}")
 MAX_ISO_LENGTH = 40
 
 
-def positive_id(value) -> int | None:
+def positive_id(value: object) -> int | None:
     """A database id from a query string or form value, or None."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value if 0 < value < 10**18 else None
@@ -36,13 +38,13 @@ def positive_id(value) -> int | None:
     return None
 
 
-def ids(values, limit: int = 200) -> list[int]:
+def ids(values: Sequence[object], limit: int = 200) -> list[int]:
     """The valid ids of a list of values (`request.GET.getlist(...)`), at most `limit`."""
     found = (positive_id(v) for v in values[: limit * 2])
     return [pk for pk in found if pk is not None][:limit]
 
 
-def day(value) -> dt.date | None:
+def day(value: object) -> dt.date | None:
     """An ISO date (YYYY-MM-DD) in [EARLIEST, LATEST], or None."""
     if not isinstance(value, str) or len(value) > MAX_ISO_LENGTH:
         return None
@@ -53,7 +55,7 @@ def day(value) -> dt.date | None:
     return parsed if EARLIEST <= parsed <= LATEST else None
 
 
-def instant(value) -> dt.datetime | None:
+def instant(value: object) -> dt.datetime | None:
     """An ISO date-time, aware (a naive one is read in the active time zone), or None.
 
     A « + » of the offset decoded as a space in a query string is put back.
@@ -77,14 +79,14 @@ def instant(value) -> dt.datetime | None:
     return moment
 
 
-def text(value, max_length: int = 100) -> str:
+def text(value: object, max_length: int = 100) -> str:
     """A stripped, bounded text without NUL bytes ("" for anything else)."""
     if not isinstance(value, str):
         return ""
     return value.replace("\x00", "").strip()[:max_length]
 
 
-def has_nul(request) -> bool:
+def has_nul(request: HttpRequest) -> bool:
     """Does the path, a query-string key or value, or a (non-file) form value hold a NUL?"""
     if "\x00" in request.path:
         return True

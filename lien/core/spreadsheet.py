@@ -24,7 +24,11 @@ The rule:
 import csv
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
+    from openpyxl.worksheet.worksheet import Worksheet
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"
@@ -62,31 +66,31 @@ def safe_record(record: Mapping[str, Any]) -> dict[str, Any]:
 class SafeDictWriter(csv.DictWriter):
     """`csv.DictWriter` whose every cell goes through `safe_cell` (the header too)."""
 
-    def writerow(self, rowdict: Mapping[str, Any]):
+    def writerow(self, rowdict: Mapping[str, Any]) -> Any:
         return super().writerow(safe_record(rowdict))
 
-    def writerows(self, rowdicts: Iterable[Mapping[str, Any]]):
+    def writerows(self, rowdicts: Iterable[Mapping[str, Any]]) -> None:
         return super().writerows(safe_record(r) for r in rowdicts)
 
 
 class SafeWriter:
     """`csv.writer(file, …)` whose every cell goes through `safe_cell`."""
 
-    def __init__(self, file, *args, **kwargs):
+    def __init__(self, file: "SupportsWrite[str]", *args: Any, **kwargs: Any) -> None:
         self._writer = csv.writer(file, *args, **kwargs)
 
     @property
-    def dialect(self):
+    def dialect(self) -> Any:
         return self._writer.dialect
 
-    def writerow(self, row: Iterable[Any]):
+    def writerow(self, row: Iterable[Any]) -> Any:
         return self._writer.writerow(safe_row(row))
 
-    def writerows(self, rows: Iterable[Iterable[Any]]):
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
         return self._writer.writerows(safe_row(r) for r in rows)
 
 
-def append_xlsx_row(sheet, values: Iterable[Any]) -> None:
+def append_xlsx_row(sheet: "Worksheet", values: Iterable[Any]) -> None:
     """`sheet.append(values)` for an openpyxl worksheet, every cell through `safe_cell`:
     openpyxl would store a text starting with `=` as a formula."""
     sheet.append(safe_row(values))

@@ -9,8 +9,10 @@ constraint can test for one.
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 PROCEDURE_THEME = "aide_aux_demarches_administratives"
 
@@ -38,7 +40,7 @@ def label(key: str, code: str) -> str:
     return dict(choices(key)).get(code, code)
 
 
-def raw(key: str):
+def raw(key: str) -> Any:
     return _data()[key]
 
 
@@ -81,7 +83,7 @@ def age_band(birth_year: int | None, today: dt.date | None = None) -> str:
     return "soixante_dix_plus"
 
 
-def pack(values) -> str:
+def pack(values: Iterable[str]) -> str:
     """["email", "sante"] → "|email|sante|"; nothing → ""."""
     values = [v for v in dict.fromkeys(values) if v]
     return f"|{'|'.join(values)}|" if values else ""

@@ -20,6 +20,7 @@ import contextlib
 import datetime as dt
 from collections.abc import Iterator
 from functools import lru_cache
+from typing import TYPE_CHECKING, overload
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -27,6 +28,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+if TYPE_CHECKING:
+    from lien.accounts.models import Structure  # which imports this module
 
 METROPOLE = "Europe/Paris"
 
@@ -72,7 +76,7 @@ def zone_by_name(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-def zone_of(structure) -> ZoneInfo:
+def zone_of(structure: "Structure | None") -> ZoneInfo:
     """The structure's time zone (the instance's default for no structure)."""
     name = getattr(structure, "time_zone", "") or ""
     if not name and structure is not None:
@@ -81,14 +85,14 @@ def zone_of(structure) -> ZoneInfo:
 
 
 @contextlib.contextmanager
-def using(structure) -> Iterator[ZoneInfo]:
+def using(structure: "Structure | None") -> Iterator[ZoneInfo]:
     """Run a block (rendering a page, a message, an export) in the structure's time zone."""
     zone = zone_of(structure)
     with timezone.override(zone):
         yield zone
 
 
-def activate_for(structure) -> ZoneInfo:
+def activate_for(structure: "Structure") -> ZoneInfo:
     """The rest of this request runs in the structure's zone (a page reached by a token).
 
     StructureTimeZoneMiddleware resets the zone after the response.
@@ -98,12 +102,18 @@ def activate_for(structure) -> ZoneInfo:
     return zone
 
 
-def today_in(structure) -> dt.date:
+def today_in(structure: "Structure | None") -> dt.date:
     """Today, in the structure's zone."""
     return timezone.now().astimezone(zone_of(structure)).date()
 
 
-def local(value: dt.datetime, structure=None) -> dt.datetime:
+@overload
+def local(value: dt.datetime, structure: "Structure | None" = None) -> dt.datetime: ...
+@overload
+def local(value: dt.time, structure: "Structure | None" = None) -> dt.time: ...
+def local(
+    value: dt.datetime | dt.time, structure: "Structure | None" = None
+) -> dt.datetime | dt.time:
     """An aware instant as a wall-clock time of the structure's zone, or of the active zone
     without one (naive values and times of day are unchanged)."""
     if isinstance(value, dt.datetime) and timezone.is_aware(value):
@@ -113,7 +123,7 @@ def local(value: dt.datetime, structure=None) -> dt.datetime:
     return value
 
 
-def local_day(value: dt.date | dt.datetime, structure=None) -> dt.date:
+def local_day(value: dt.date | dt.datetime, structure: "Structure | None" = None) -> dt.date:
     """The calendar day an instant falls on in the structure's (or active) zone; a date
     stays itself."""
     if isinstance(value, dt.datetime):
