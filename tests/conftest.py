@@ -47,24 +47,37 @@ def pytest_report_header(config):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _sqlite_flush_may_empty_the_journal():
-    """Django empties SQLite test databases with DELETE, which the journal's trigger refuses
-    to anyone else (PostgreSQL is emptied with TRUNCATE, which row triggers do not see)."""
+def _test_flush_may_empty_the_journal():
+    """Django empties a test database after a transactional test: SQLite with DELETE, which
+    the journal's trigger refuses to anyone else, PostgreSQL with TRUNCATE, which its
+    statement trigger refuses unless the flush's own transaction sets `lien.journal_flush`
+    (migration journal/0007). Production code does neither."""
     from django.db import connection
 
     from lien import journal
 
-    if connection.vendor != "sqlite":
+    if connection.vendor == "sqlite":
+        from django.db.backends.sqlite3.operations import DatabaseOperations
+
+        original = DatabaseOperations.execute_sql_flush
+
+        def execute_sql_flush(self, sql_list):
+            with journal.allow_flush():
+                return original(self, sql_list)
+
+    elif connection.vendor == "postgresql":
+        from django.db.backends.postgresql.operations import DatabaseOperations
+
+        original = DatabaseOperations.execute_sql_flush
+
+        def execute_sql_flush(self, sql_list):
+            # Run inside the transaction Django opens for the flush: the setting ends with it.
+            allow = f"SELECT set_config('{journal.FLUSH_SETTING}', 'on', true)"
+            return original(self, [allow, *sql_list])
+
+    else:
         yield
         return
-    from django.db.backends.sqlite3.base import DatabaseOperations
-
-    original = DatabaseOperations.execute_sql_flush
-
-    def execute_sql_flush(self, sql_list):
-        with journal.allow_flush():
-            return original(self, sql_list)
-
     DatabaseOperations.execute_sql_flush = execute_sql_flush
     yield
     DatabaseOperations.execute_sql_flush = original

@@ -1,12 +1,14 @@
 """The one append-only journal of Lien. Write through `record()` only.
 
-The database refuses to change or delete a row (a trigger on PostgreSQL and on SQLite; see
-migration 0004) except through `shred()`, which overwrites the personal values of the entries
+Each structure's entries form a hash chain (journal/chain.py), verified daily by the worker
+and by `manage.py verify_journal` (journal/integrity.py). The database refuses to change or
+delete a row (triggers on PostgreSQL and on SQLite, migrations 0004 and 0007; on PostgreSQL
+TRUNCATE too) except through `shred()`, which overwrites the personal values of the entries
 about the people being erased, and only theirs, and marks them shredded. The database knows
 who is being erased from a transaction-local setting (PostgreSQL: `lien.shredding`, the ids
 separated by commas) or, on SQLite, from a function of the connection (`lien_shred_allowed`)
 that reads the same list: a stray UPDATE in a shell, or a shred aimed at someone else's
-entries, fails.
+entries, fails. Personal values are outside the hashes: a shred leaves the chains intact.
 """
 
 import contextlib
@@ -15,6 +17,9 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 SHREDDING_SETTING = "lien.shredding"
+# PostgreSQL: lets TRUNCATE empty the journal in this transaction. Only the test suite's
+# flush of a test database sets it (tests/conftest.py); production code never does.
+FLUSH_SETTING = "lien.journal_flush"
 
 # The client address of the request being served (set by JournalClientMiddleware), recorded
 # on the entries written by a staff member.
@@ -59,20 +64,74 @@ def record(
     if personal and subject_id is None:
         raise ValueError("personal values need a subject, or they could never be shredded")
     staff = getattr(actor, "is_authenticated", False)
-    return JournalEntry.objects.create(
-        structure=structure,
-        actor=actor if staff else None,
-        actor_label=actor_label,
-        action=action,
-        object_type=obj._meta.model_name if obj is not None else "",
-        object_id=obj.pk if obj is not None else None,
-        data=data or {},
-        subject_id=subject_id,
-        personal=personal or {},
-        # A resident's address would be personal data of someone without a record to
-        # shred it with: only staff members' addresses are kept.
-        client_ip=(_client_ip.get() or None) if staff else None,
+    return _append(
+        JournalEntry(
+            structure=structure,
+            actor=actor if staff else None,
+            actor_label=actor_label,
+            action=action,
+            object_type=obj._meta.model_name if obj is not None else "",
+            object_id=obj.pk if obj is not None else None,
+            data=data or {},
+            subject_id=subject_id,
+            personal=personal or {},
+            # A resident's address would be personal data of someone without a record to
+            # shred it with: only staff members' addresses are kept.
+            client_ip=(_client_ip.get() or None) if staff else None,
+        )
     )
+
+
+def _append(entry):
+    """Insert `entry` as the next link of its structure's hash chain (journal/chain.py).
+
+    The chain's last entry is read and the new one inserted in one transaction, during which
+    no other writer may append to the same chain: on PostgreSQL an advisory lock on the
+    structure, held until the transaction ends (so keep `record()` late in a transaction: a
+    long transaction that journals early makes that structure's other writers wait); on
+    SQLite the database's one writer (Lien's SQLite transactions are IMMEDIATE). So no number
+    is taken twice, and an entry rolled back leaves no gap.
+    """
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from lien.journal import chain
+    from lien.journal.models import JournalEntry
+
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                    [f"lien:journal:{entry.structure_id}"],
+                )
+        # The base manager: a chain is the structure's whole journal, whatever scope is active.
+        last = (
+            JournalEntry._base_manager.filter(structure_id=entry.structure_id)
+            .order_by("-seq")
+            .values_list("seq", "hash")
+            .first()
+        )
+        entry.seq, entry.prev_hash = (last[0] + 1, last[1]) if last else (1, chain.GENESIS)
+        # Dated once the chain is held, so dates follow the numbers (clock changes aside).
+        entry.at = timezone.now()
+        entry.data = chain.stored_data(entry.data)
+        entry.hash = chain.entry_hash(
+            structure_id=entry.structure_id,
+            seq=entry.seq,
+            at=entry.at,
+            actor_id=entry.actor_id,
+            actor_label=entry.actor_label,
+            action=entry.action,
+            object_type=entry.object_type,
+            object_id=entry.object_id,
+            data=entry.data,
+            subject_id=entry.subject_id,
+            client_ip=entry.client_ip,
+            prev_hash=entry.prev_hash,
+        )
+        entry.save(force_insert=True)
+    return entry
 
 
 def record_listing(request, *, action: str, page, filters: dict[str, Any]) -> None:
@@ -158,8 +217,8 @@ def shred(*, subject_ids: Iterable[int]) -> int:
 def allow_flush() -> Iterator[None]:
     """Tests only: let Django empty a SQLite test database (it flushes with DELETE).
 
-    PostgreSQL flushes with TRUNCATE, which row triggers do not see; production code never
-    deletes journal rows and has no reason to call this.
+    PostgreSQL flushes with TRUNCATE, which the test suite allows through FLUSH_SETTING;
+    production code never deletes journal rows and has no reason to call this.
     """
     from django.db import connection
 

@@ -29,8 +29,15 @@ class JournalEntry(models.Model):
     personal = models.JSONField(default=dict, blank=True)
     # The staff member's client address (lien/core/http.client_ip); never a resident's.
     client_ip = models.GenericIPAddressField(null=True, blank=True)
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Set by record() while it holds the structure's chain, so it is part of the hash.
+    at = models.DateTimeField(db_index=True)
     shredded = models.BooleanField(default=False)
+    # The structure's hash chain (journal/chain.py): this entry's number in it, the hash of
+    # the entry before (chain.GENESIS for the first) and its own hash, over everything above
+    # but `personal` and `shredded`.
+    seq = models.BigIntegerField()
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
 
     class Meta:
         verbose_name = "entrée du journal"
@@ -39,6 +46,14 @@ class JournalEntry(models.Model):
         indexes = [
             models.Index(fields=["object_type", "object_id"]),
             models.Index(fields=["structure", "at"]),
+        ]
+        constraints = [
+            # One entry per number and structure; also the index record() reads the chain's
+            # last entry through.
+            models.UniqueConstraint(fields=["structure", "seq"], name="journal_chain_seq_unique"),
+            models.CheckConstraint(
+                condition=models.Q(seq__gte=1), name="journal_chain_seq_positive"
+            ),
         ]
 
     def __str__(self) -> str:
