@@ -135,8 +135,9 @@ def test_an_advisor_records_an_individual_accompaniment(personas):
 def test_bad_input_gives_a_french_message_and_saves_nothing(personas, change, field, message):
     if change.get("date") == "tomorrow":
         change = {**change, "date": (timezone.localdate() + dt.timedelta(days=1)).isoformat()}
+    client = signed_in(personas.advisor)  # its sign-in is journalled: before counting
     before = (Activity.objects.count(), Accompaniment.objects.count(), JournalEntry.objects.count())
-    response = signed_in(personas.advisor).post(f"{BASE}nouveau/", report(personas, **change))
+    response = client.post(f"{BASE}nouveau/", report(personas, **change))
     assert response.status_code == 200
     errors = response.context["form"].errors
     assert field in errors, errors

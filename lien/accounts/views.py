@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -12,9 +13,11 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
+from django_otp.plugins.otp_static.models import StaticDevice
 
 from lien.accounts import services
 from lien.accounts.forms import EmailAuthenticationForm, OTPForm
+from lien.accounts.signals import record_account_event
 
 _RECOVERY_SESSION_KEY = "lien_recovery_codes"
 
@@ -70,7 +73,13 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             used = services.verify_second_factor(user=user, code=form.cleaned_data["code"])
             if used is not None:
                 otp_login(request, used)
+                if isinstance(used, StaticDevice):  # a recovery code, now spent
+                    left = used.token_set.count()
+                    record_account_event(user, "account.recovery_code_used", {"left": left})
+                else:
+                    record_account_event(user, "account.second_factor_verified")
                 return redirect(_safe_next(request))
+            record_account_event(user, "account.second_factor_failed", {"step": "sign_in"})
             form.add_error(
                 "code",
                 _(
@@ -84,11 +93,18 @@ def two_factor(request: HttpRequest) -> HttpResponse:
 
     pending = services.totp_start_enrolment(user=user)
     if request.method == "POST" and form.is_valid():
-        codes = services.totp_confirm(device=pending, code=form.cleaned_data["code"])
+        with transaction.atomic():
+            codes = services.totp_confirm(device=pending, code=form.cleaned_data["code"])
+            if codes is not None:
+                record_account_event(user, "account.second_factor_enrolled")
+                record_account_event(
+                    user, "account.recovery_codes_generated", {"count": len(codes)}
+                )
         if codes is not None:
             otp_login(request, pending)
             request.session[_RECOVERY_SESSION_KEY] = codes
             return redirect(f"{reverse('accounts:recovery_codes')}?next={_safe_next(request)}")
+        record_account_event(user, "account.second_factor_failed", {"step": "enrolment"})
         form.add_error(
             "code",
             _(
@@ -133,7 +149,11 @@ def security(request: HttpRequest) -> HttpResponse:
     if request.user.needs_two_factor and not request.user.is_verified():
         return redirect(f"{reverse('accounts:two_factor')}?next={request.path}")
     if request.method == "POST":
-        codes = services.recovery_codes_regenerate(user=request.user)
+        with transaction.atomic():
+            codes = services.recovery_codes_regenerate(user=request.user)
+            record_account_event(
+                request.user, "account.recovery_codes_generated", {"count": len(codes)}
+            )
         request.session[_RECOVERY_SESSION_KEY] = codes
         return redirect("accounts:recovery_codes")
     return render(
