@@ -14,7 +14,10 @@ entries, fails. Personal values are outside the hashes: a shred leaves the chain
 import contextlib
 import contextvars
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lien.journal.models import JournalEntry
 
 SHREDDING_SETTING = "lien.shredding"
 # PostgreSQL: lets TRUNCATE empty the journal in this transaction. Only the test suite's
@@ -82,7 +85,7 @@ def record(
     )
 
 
-def _append(entry):
+def _append(entry: "JournalEntry") -> "JournalEntry":
     """Insert `entry` as the next link of its structure's hash chain (journal/chain.py).
 
     The chain's last entry is read and the new one inserted in one transaction, during which
@@ -180,11 +183,12 @@ def _shredding(subject_ids: list[int]) -> Iterator[None]:
                 with connection.cursor() as cursor:
                     cursor.execute("SELECT set_config(%s, '', true)", [SHREDDING_SETTING])
     else:
-        connection.lien_shredding = frozenset(int(pk) for pk in subject_ids)
+        sqlite: Any = connection  # carries Lien's state for journal/sqlite.py's functions
+        sqlite.lien_shredding = frozenset(int(pk) for pk in subject_ids)
         try:
             yield
         finally:
-            connection.lien_shredding = frozenset()
+            sqlite.lien_shredding = frozenset()
 
 
 def shred(*, subject_ids: Iterable[int]) -> int:
@@ -222,9 +226,10 @@ def allow_flush() -> Iterator[None]:
     """
     from django.db import connection
 
-    previous = getattr(connection, "lien_allow_journal_delete", False)
-    connection.lien_allow_journal_delete = True
+    sqlite: Any = connection  # carries Lien's state for journal/sqlite.py's functions
+    previous = getattr(sqlite, "lien_allow_journal_delete", False)
+    sqlite.lien_allow_journal_delete = True
     try:
         yield
     finally:
-        connection.lien_allow_journal_delete = previous
+        sqlite.lien_allow_journal_delete = previous

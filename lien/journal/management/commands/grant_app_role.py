@@ -28,7 +28,7 @@ class Command(BaseCommand):
         role = options["role"]
         with transaction.atomic(), connection.cursor() as cursor:
             owner, errors = app_role.problems(cursor, role)
-            if errors:
+            if errors or owner is None:
                 raise CommandError("\n".join(errors))
             cursor.execute("SELECT current_database(), current_schema()")
             database, schema = cursor.fetchone()
