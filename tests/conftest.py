@@ -227,7 +227,7 @@ def open_thursday(personas, weeks_ahead: int = 1) -> dt.date:
     """The first Thursday at least `weeks_ahead` weeks from today on which presence_a takes
     place: not a public holiday (11 November, Ascension…), not its cancelled date, not in its
     place's closure. "Next Thursday" alone breaks the week it is a holiday."""
-    from lien.places.hours import is_public_holiday
+    from lien.core.holidays import is_public_holiday
 
     today = timezone.localdate()
     day = today + dt.timedelta(days=(3 - today.weekday()) % 7 + 7 * weeks_ahead)

@@ -1,4 +1,6 @@
-"""Tests of lien.places.hours: weekly rules <-> OSM opening_hours, French wording, holidays.
+"""Tests of lien.places.hours: weekly rules <-> OSM opening_hours, French wording.
+
+Public holidays are tested in test_holidays.py.
 
 No database is needed: the module is pure.
 """
@@ -19,10 +21,8 @@ from lien.places.hours import (
     describe_fr,
     describe_fr_lines,
     find_overlaps,
-    is_public_holiday,
     normalize_rules,
     parse_osm,
-    public_holidays,
     to_osm,
 )
 
@@ -515,49 +515,3 @@ def test_legacy_examples_keep_their_meaning():
     ]
     assert len(parsed.warnings) == 1
 
-
-# ------------------------------------------------------------------------------------------
-# Public holidays
-
-
-@pytest.mark.parametrize("insee_code", ["57463", "67482", "68224"])
-def test_alsace_moselle_holidays(insee_code):
-    days = public_holidays(2026, insee_code)
-    assert days[datetime.date(2026, 4, 3)] == "Vendredi saint"
-    assert days[datetime.date(2026, 12, 26)] == "Saint-Étienne"
-    assert is_public_holiday(datetime.date(2026, 12, 26), insee_code)
-
-
-def test_seine_et_marne_has_no_alsace_moselle_holidays():
-    days = public_holidays(2026, "77288")
-    assert datetime.date(2026, 4, 3) not in days
-    assert datetime.date(2026, 12, 26) not in days
-    assert not is_public_holiday(datetime.date(2026, 12, 26), "77288")
-    assert days == public_holidays(2026)
-
-
-def test_metropolitan_holidays_in_french():
-    days = public_holidays(2026, "16015")
-    assert days[datetime.date(2026, 5, 25)] == "Lundi de Pentecôte"
-    assert days[datetime.date(2026, 7, 14)] == "Fête nationale"
-    assert days[datetime.date(2026, 1, 1)] == "Jour de l'an"
-    assert len(days) == 11
-    assert public_holidays(2027)[datetime.date(2027, 5, 17)] == "Lundi de Pentecôte"
-    assert is_public_holiday(datetime.date(2026, 5, 25))
-    assert not is_public_holiday(datetime.date(2026, 5, 26))
-
-
-def test_overseas_holidays():
-    assert public_holidays(2026, "97105")[datetime.date(2026, 5, 27)] == "Abolition de l'esclavage"
-    assert public_holidays(2026, "97411")[datetime.date(2026, 12, 20)] == (
-        "Abolition de l'esclavage"
-    )
-    assert datetime.date(2026, 12, 20) not in public_holidays(2026, "97105")
-    assert datetime.date(2026, 5, 27) not in public_holidays(2026, "16015")
-    assert datetime.date(2026, 9, 24) in public_holidays(2026, "98818")
-
-
-def test_public_holidays_returns_a_copy_of_the_cache():
-    days = public_holidays(2026, "57463")
-    days.clear()
-    assert len(public_holidays(2026, "57463")) == 13

@@ -21,7 +21,7 @@ from lien.appointments.models import Absence, Appointment, Motif
 from lien.appointments.selectors import slots_for
 from lien.appointments.services import SlotTaken, appointment_book, appointment_cancel
 from lien.appointments.slots import Busy, Slot, Window, compute_slots
-from lien.places.hours import is_public_holiday
+from lien.core.holidays import is_public_holiday
 from lien.places.models import Closure
 from lien.schedule.models import Presence, PresenceException
 from tests.conftest import make_member, pin_calendar

@@ -12,8 +12,9 @@ weekdays, times, `week 1-53/2` / `week 2-52/2` selectors and `PH off`:
   semantics (later rules override earlier ones for the same day) and refusing anything that is
   not plain weekly hours;
 - `describe_fr` / `describe_fr_lines` word the hours for residents;
-- `find_overlaps` lists the conflicts a form must refuse;
-- `public_holidays` / `is_public_holiday` give French public holidays for a commune.
+- `find_overlaps` lists the conflicts a form must refuse.
+
+Which days are public holidays where a place is: `lien.core.holidays`.
 
 Times are handled at minute precision (seconds are ignored). A rule ends at 23:59 at the latest:
 opening until midnight or past it is not supported (the model's `TimeField` cannot store 24:00).
@@ -22,13 +23,11 @@ opening until midnight or past it is not supported (the model's `TimeField` cann
 from __future__ import annotations
 
 import datetime
-import functools
 import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import holidays
 from django.utils.translation import gettext as _
 from opening_hours import OpeningHours, State
 
@@ -149,7 +148,7 @@ def _effective_masks(rules: Iterable[WeeklyRule]) -> tuple[list[int], list[int]]
 
 def _rules_from_masks(odd: list[int], even: list[int]) -> list[WeeklyRule]:
     """Canonical rules: what both parities share is "all", the rest is "odd" or "even"."""
-    rules = []
+    rules: list[WeeklyRule] = []
     for weekday in range(7):
         common = odd[weekday] & even[weekday]
         for weeks, mask in (
@@ -231,7 +230,7 @@ def to_osm(rules: Iterable[WeeklyRule], closed_on_public_holidays: bool) -> str:
             odd_weeks[day] = tuple(_ranges(odd[day]))
         if even[day]:
             even_weeks[day] = tuple(_ranges(even[day]))
-    parts = []
+    parts: list[str] = []
     for prefix, per_day in (
         ("", every_week),
         (OSM_ODD_WEEKS + " ", odd_weeks),
@@ -313,7 +312,7 @@ def _description_groups(rules: Iterable[WeeklyRule]) -> list[tuple[list[int], st
         per_weeks[rule.weeks].setdefault(rule.weekday, []).append(
             (_minutes(rule.start), _minutes(rule.end))
         )
-    groups = []
+    groups: list[tuple[list[int], str, tuple]] = []
     for weeks, per_day in per_weeks.items():
         groups.extend(
             (days, weeks, ranges)
@@ -548,46 +547,3 @@ def parse_osm(value: str) -> ParsedHours:
             )
     return ParsedHours(rules, closed, warnings)
 
-
-# --------------------------------------------------------------------------------------------
-# Public holidays
-
-_OVERSEAS_SUBDIVISIONS = {
-    "971": "971",  # Guadeloupe
-    "972": "972",  # Martinique
-    "973": "973",  # Guyane
-    "974": "974",  # La Réunion
-    "975": "PM",  # Saint-Pierre-et-Miquelon
-    "976": "976",  # Mayotte
-    "977": "BL",  # Saint-Barthélemy
-    "978": "MF",  # Saint-Martin
-    "986": "WF",  # Wallis-et-Futuna
-    "987": "PF",  # Polynésie française
-    "988": "NC",  # Nouvelle-Calédonie
-}
-
-
-def _subdivision(insee_code: str) -> str | None:
-    """The `holidays` subdivision of a commune INSEE code (None: metropolitan France)."""
-    code = (insee_code or "").strip().upper()
-    if code[:2] == "57":
-        return "57"  # Moselle
-    if code[:2] in ("67", "68"):
-        return "6AE"  # Collectivité européenne d'Alsace (Bas-Rhin, Haut-Rhin)
-    return _OVERSEAS_SUBDIVISIONS.get(code[:3])
-
-
-@functools.lru_cache(maxsize=256)
-def _holidays(year: int, subdivision: str | None) -> tuple[tuple[datetime.date, str], ...]:
-    calendar = holidays.France(years=year, subdiv=subdivision, language="fr")
-    return tuple(sorted(calendar.items()))
-
-
-def public_holidays(year: int, insee_code: str = "") -> dict[datetime.date, str]:
-    """French public holidays of a year with their French names, for the commune's area:
-    Alsace-Moselle (57, 67, 68), overseas départements and collectivités, else metropolitan."""
-    return dict(_holidays(year, _subdivision(insee_code)))
-
-
-def is_public_holiday(day: datetime.date, insee_code: str = "") -> bool:
-    return day in public_holidays(day.year, insee_code)

@@ -6,7 +6,7 @@ from django.db.models import Q
 
 from lien.accounts.models import Structure
 from lien.core import timefmt
-from lien.places.hours import is_public_holiday
+from lien.core.holidays import is_public_holiday
 from lien.places.models import Closure
 from lien.schedule.models import Presence, PresenceException
 from lien.schedule.occurrences import Occurrence, PresenceRule, expand
