@@ -21,6 +21,7 @@ urlpatterns = [
     path("equipe/<slug:structure_slug>/personnes/", include("lien.beneficiaries.urls")),
     path("equipe/<slug:structure_slug>/personnes/", include("lien.beneficiaries.urls_gdpr")),
     path("equipe/<slug:structure_slug>/activites/", include("lien.activities.urls")),
+    path("equipe/<slug:structure_slug>/journal/", include("lien.journal.urls")),
     path("agenda/", include("lien.appointments.urls_feed")),
     path("", include("lien.appointments.urls_public")),
     # Uploaded logos; a production reverse proxy serves /media/ itself (docs/DEPLOYMENT.md).

@@ -9,11 +9,11 @@ must get 404 on B's objects, never 403 and never the page.
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from tests import perm_activities, perm_beneficiaries, perm_gdpr
+from tests import perm_activities, perm_beneficiaries, perm_gdpr, perm_journal
 from tests.conftest import signed_in
 
 # Apps added later classify their URLs in their own module (same shapes as below).
-EXTRA_MODULES = (perm_beneficiaries, perm_gdpr, perm_activities)
+EXTRA_MODULES = (perm_beneficiaries, perm_gdpr, perm_activities, perm_journal)
 
 PERSONAS = ("coordinator", "advisor", "reception", "outsider", "anonymous")
 
@@ -203,7 +203,8 @@ for _module in EXTRA_MODULES:
 OBJECT_SCOPED = [
     name
     for name in MATRIX
-    if name.split(":")[0] in ("places", "schedule", "agenda", "beneficiaries", "gdpr", "activities")
+    if name.split(":")[0]
+    in ("places", "schedule", "agenda", "beneficiaries", "gdpr", "activities", "journal")
     or name == "site:staff_dashboard"
 ]
 

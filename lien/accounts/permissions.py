@@ -29,6 +29,8 @@ RECORD_STATUS = "appointment.record_status"
 SEARCH_PEOPLE = "person.search"
 # The delivery log of the messages sent to residents (state, errors).
 VIEW_MESSAGE_LOG = "message.view_log"
+# The journal page: who did what and when, without any person's name or personal values.
+VIEW_JOURNAL = "journal.view"
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADVISOR: frozenset(
@@ -44,7 +46,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         }
     ),
     Role.RECEPTION: frozenset({VIEW_IDENTITY, VIEW_CONTACT, BOOK_FOR, SEARCH_PEOPLE}),
-    Role.COORDINATOR: frozenset({RECORD_STATUS, VIEW_MESSAGE_LOG}),
+    Role.COORDINATOR: frozenset({RECORD_STATUS, VIEW_MESSAGE_LOG, VIEW_JOURNAL}),
 }
 
 ALL = frozenset().union(*PERMISSIONS.values())

@@ -43,6 +43,7 @@ FAMILIES: dict[str, Promise] = {
     "absence": _("Absences"),
     "calendar_feed": _("Agendas privés"),
     "structure": _("Réglages de la structure"),
+    "journal": _("Journal"),
 }
 
 _ALL = (
@@ -90,6 +91,8 @@ _ALL = (
     Action("calendar_feed.created", _("Agenda privé créé"), CHANGE),
     Action("calendar_feed.revoked", _("Agenda privé révoqué"), CHANGE),
     Action("structure.retention_changed", _("Durée de conservation modifiée"), CHANGE),
+    # The journal itself: the coordinator's page (lien/journal/views.py).
+    Action("journal.listed", _("Journal consulté"), READ),
 )
 
 ACTIONS: dict[str, Action] = {action.name: action for action in _ALL}
