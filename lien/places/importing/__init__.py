@@ -1,0 +1,1 @@
+"""The steps of a places import, one module each: see `lien.places.importer`."""
