@@ -159,8 +159,10 @@ def test_appointment_pages_and_searches_are_journalled_without_the_words(persona
 
 def test_the_table_is_least_privilege():
     coordinator, reception = perms.PERMISSIONS["coordinator"], perms.PERMISSIONS["reception"]
-    assert not {perms.VIEW_IDENTITY, perms.VIEW_CONTACT, perms.VIEW_NOTES} & coordinator
+    personal = {perms.VIEW_IDENTITY, perms.VIEW_CONTACT, perms.VIEW_NOTES, perms.VIEW_PROFILE}
+    assert not personal & coordinator
+    assert not {perms.VIEW_ACTIVITY_NAMES, perms.VIEW_ACTIVITY_NOTES} & coordinator
     assert {perms.VIEW_IDENTITY, perms.VIEW_CONTACT} <= reception
-    assert perms.VIEW_NOTES not in reception
+    assert not {perms.VIEW_NOTES, perms.VIEW_PROFILE, perms.VIEW_ACTIVITIES} & reception
     with pytest.raises(ValueError):
-        perms.can(None, "person.view_everything")
+        perms.can(None, "beneficiary.view_everything")

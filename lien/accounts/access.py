@@ -12,17 +12,20 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 
-from lien.accounts.models import Membership, Role
+from lien.accounts import permissions
+from lien.accounts.models import Membership
 
-ALL_ROLES = (Role.COORDINATOR, Role.ADVISOR, Role.RECEPTION)
 
-
-def staff_view(*roles: str) -> Callable:
+def staff_view(permission: str | None = None) -> Callable:
     """Decorate a view taking `structure_slug`; sets request.membership and request.structure.
 
-    Members of the structure whose role is not in `roles` get 403 (they know it exists).
+    `@staff_view("place.edit")`: members of the structure whose role lacks that named
+    permission (accounts/permissions.py) get 403 (they know it exists). `@staff_view()`: every
+    member of the structure. A name not in the table fails at import.
     """
-    allowed = roles or ALL_ROLES
+    if permission is not None:
+        permissions.check(permission)
+    allowed = permissions.ROLES if permission is None else permissions.roles_with(permission)
 
     def decorator(view: Callable) -> Callable:
         @login_required
@@ -36,13 +39,14 @@ def staff_view(*roles: str) -> Callable:
             )
             if membership is None:
                 raise Http404
-            if membership.role not in allowed:
+            if permission is not None and not permissions.can(membership, permission):
                 raise PermissionDenied
             request.membership = membership
             request.structure = membership.structure
             return view(request, *args, **kwargs)
 
         wrapper.staff_roles = tuple(allowed)  # read by the permission matrix test
+        wrapper.staff_permission = permission
         return wrapper
 
     return decorator

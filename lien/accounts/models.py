@@ -53,10 +53,13 @@ class User(AbstractUser):
 
     @property
     def needs_two_factor(self) -> bool:
-        """Accounts that can reach personal data must use a second factor."""
+        """Operators, and members whose role says so (accounts/permissions.py), use a second
+        factor."""
+        from lien.accounts.permissions import roles_with  # it imports Role from here
+
         if self.is_superuser or self.is_staff:
             return True
-        return self.memberships.filter(role__in=PERSONAL_DATA_ROLES).exists()
+        return self.memberships.filter(role__in=roles_with("account.two_factor")).exists()
 
 
 # First path segments the site uses itself; a structure's public pages live at /<slug>/.
@@ -155,10 +158,6 @@ class Role(models.TextChoices):
     RECEPTION = "reception", _("Accueil")
 
 
-# Roles that can read residents' personal data, hence need two-factor auth.
-PERSONAL_DATA_ROLES = (Role.COORDINATOR, Role.ADVISOR)
-
-
 class MembershipQuerySet(models.QuerySet):
     def for_user(self, user) -> "MembershipQuerySet":
         if not user.is_authenticated:
@@ -187,7 +186,3 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.structure} ({self.get_role_display()})"
-
-    @property
-    def is_coordinator(self) -> bool:
-        return self.role == Role.COORDINATOR

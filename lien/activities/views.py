@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from lien import journal
 from lien.accounts.access import staff_view
-from lien.accounts.models import Role
+from lien.accounts.permissions import can
 from lien.activities import selectors, services
 from lien.activities.forms import ActivityForm, FilterForm
 from lien.activities.models import Activity, Kind
@@ -21,8 +21,6 @@ from lien.appointments.models import Appointment
 from lien.beneficiaries.models import Beneficiary
 from lien.core import params
 from lien.places.models import Place
-
-ADVISOR = Role.ADVISOR
 
 
 def _add_errors(form: ActivityForm, exc: ValidationError) -> None:
@@ -34,7 +32,7 @@ def _add_errors(form: ActivityForm, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
-@staff_view(Role.COORDINATOR, ADVISOR)
+@staff_view("activity.view")
 def activity_list(request: HttpRequest) -> HttpResponse:
     """Filtered, paginated list; coordinators see it without any person's name."""
     structure = request.structure
@@ -42,7 +40,7 @@ def activity_list(request: HttpRequest) -> HttpResponse:
     places = Place.objects.of_structure(structure)
     filters = FilterForm(request.GET or None, advisors=advisors, places=places)
     page = selectors.activity_page(structure, request.GET.get("page"), **filters.filters())
-    show_names = request.membership.role == ADVISOR
+    show_names = can(request.membership, "activity.view_names")
     if show_names:
         selectors.attach_people(page.object_list)
         # Names of people were shown: journal which page and filters (not the names).
@@ -167,7 +165,7 @@ def _report_form(request: HttpRequest, *, source: Activity | None = None) -> Htt
 PICKER_RESULTS = 15
 
 
-@staff_view(ADVISOR)
+@staff_view("activity.edit")
 def people_search(request: HttpRequest) -> HttpResponse:
     """htmx partial of the report form: people matching a name or phone, to tick or choose.
 
@@ -201,17 +199,17 @@ def people_search(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_view(ADVISOR)
+@staff_view("activity.edit")
 def activity_create(request: HttpRequest) -> HttpResponse:
     return _report_form(request)
 
 
-@staff_view(ADVISOR)
+@staff_view("activity.edit")
 def activity_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
     return _report_form(request, source=selectors.activity_of(request.structure, pk))
 
 
-@staff_view(ADVISOR)
+@staff_view("activity.view_notes")
 def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     activity = selectors.activity_of(request.structure, pk)
     people = selectors.people_of(activity)
@@ -259,7 +257,7 @@ def _edit_initial(activity: Activity) -> dict[str, Any]:
     return initial
 
 
-@staff_view(ADVISOR)
+@staff_view("activity.edit")
 def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
     activity = selectors.activity_of(request.structure, pk)
     form = ActivityForm(
@@ -292,7 +290,7 @@ def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@staff_view(ADVISOR)
+@staff_view("activity.edit")
 def activity_delete(request: HttpRequest, pk: int) -> HttpResponse:
     activity = selectors.activity_of(request.structure, pk)
     if request.method == "POST":

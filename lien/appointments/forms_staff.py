@@ -1,16 +1,18 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from lien.accounts.models import Role, User
+from lien.accounts.models import User
+from lien.accounts.permissions import can, roles_with
 from lien.appointments.models import Absence, LocationType, Motif, Status
 from lien.core import taxonomy
 from lien.places.models import Place
 
 
 def advisors_of(structure):
+    """The structure's members who hold presences and receive appointments."""
     return User.objects.filter(
         memberships__structure=structure,
-        memberships__role__in=[Role.ADVISOR, Role.COORDINATOR],
+        memberships__role__in=roles_with("presence.hold"),
         is_active=True,
     ).order_by("first_name", "last_name")
 
@@ -81,7 +83,7 @@ class AbsenceForm(forms.ModelForm):
     def __init__(self, *args, structure, membership, **kwargs):
         super().__init__(*args, **kwargs)
         advisors = advisors_of(structure)
-        if membership.role == Role.ADVISOR:
+        if not can(membership, "absence.edit_any"):
             advisors = advisors.filter(pk=membership.user_id)
         self.fields["advisor"].queryset = advisors
         self.fields["advisor"].empty_label = None

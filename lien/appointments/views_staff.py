@@ -13,9 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lien import journal
-from lien.accounts import permissions as perms
 from lien.accounts.access import staff_view
-from lien.accounts.models import Role
+from lien.accounts.permissions import can
 from lien.activities.models import Activity
 from lien.appointments import services
 from lien.appointments.forms_staff import (
@@ -43,8 +42,6 @@ from lien.core.validators import display_phone
 from lien.journal.models import JournalEntry
 from lien.places.models import Place
 
-COORDINATOR = Role.COORDINATOR
-CARE = (Role.COORDINATOR, Role.ADVISOR)  # absences and calendar feeds: no person's data
 # Journal actions that record a reading, not a change: left out of an appointment's history.
 READ_ACTIONS = ("appointment.viewed", "appointment.listed", "appointment.searched")
 
@@ -89,7 +86,7 @@ def agenda(request: HttpRequest) -> HttpResponse:
         items = items.filter(place_id=place_pk)
     membership = request.membership
     query = params.text(request.GET.get("q"))
-    if not perms.can(membership, perms.SEARCH_PEOPLE):
+    if not can(membership, "beneficiary.search"):
         query = ""  # coordinators see no identity, so they search none
     if query:
         # A search looks at every date, not only this week.
@@ -141,11 +138,11 @@ def agenda(request: HttpRequest) -> HttpResponse:
             "advisor_id": advisor_id,
             "place_id": place_id,
             "now": timezone.now(),
-            "can_record": perms.can(membership, perms.RECORD_STATUS),
-            "can_report": request.membership.role == Role.ADVISOR,
+            "can_record": can(membership, "appointment.record_status"),
+            "can_report": can(membership, "activity.edit"),
         },
     )
-    if not query and perms.can(membership, perms.VIEW_IDENTITY):
+    if not query and can(membership, "beneficiary.view_identity"):
         _journal_listing(request, days, week)
     return response
 
@@ -172,7 +169,7 @@ def _journal_listing(request: HttpRequest, days, week: bool) -> None:
     )
 
 
-@staff_view(*perms.roles_with(perms.BOOK_FOR))
+@staff_view("appointment.book_for")
 def book(request: HttpRequest) -> HttpResponse:
     """Book on a resident's behalf (the reception taking a phone call): motif → place → time."""
     structure = request.structure
@@ -279,7 +276,7 @@ def book(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = _appointment(request, pk)
     membership = request.membership
-    if perms.can(membership, perms.VIEW_IDENTITY):
+    if can(membership, "beneficiary.view_identity"):
         journal.record(
             structure=request.structure,
             action="appointment.viewed",
@@ -294,8 +291,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "nav": "agenda",
             "appointment": appointment,
-            "can_record": perms.can(membership, perms.RECORD_STATUS),
-            "can_report": membership.role == Role.ADVISOR,
+            "can_record": can(membership, "appointment.record_status"),
+            "can_report": can(membership, "activity.edit"),
             "report": Activity.objects.filter(appointment=appointment).first(),
             "history": JournalEntry.objects.filter(
                 object_type="appointment", object_id=appointment.pk
@@ -305,7 +302,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             .order_by("at"),
             "messages_log": (
                 appointment.messages.order_by("due_at")
-                if perms.can(membership, perms.VIEW_MESSAGE_LOG)
+                if can(membership, "message.view_log")
                 else []
             ),
         },
@@ -362,7 +359,7 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@staff_view(*perms.roles_with(perms.RECORD_STATUS))
+@staff_view("appointment.record_status")
 @require_POST
 def set_status(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = _appointment(request, pk)
@@ -392,15 +389,15 @@ def set_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _report_due(request: HttpRequest, appointment: Appointment, status: str) -> bool:
-    """An advisor marked it seen and no report of it exists yet."""
+    """Someone who writes reports (an advisor) marked it seen and no report of it exists yet."""
     return (
         status == Status.SEEN
-        and request.membership.role == Role.ADVISOR
+        and can(request.membership, "activity.edit")
         and not Activity.objects.filter(appointment=appointment).exists()
     )
 
 
-@staff_view(*perms.roles_with(perms.RECORD_WALK_IN))
+@staff_view("appointment.record_walk_in")
 def walk_in(request: HttpRequest) -> HttpResponse:
     """Someone came without an appointment: record it (it counts as seen)."""
     form = WalkInForm(request.POST or None, structure=request.structure)
@@ -429,12 +426,12 @@ def motif_list(request: HttpRequest) -> HttpResponse:
         {
             "nav": "agenda",
             "motifs": Motif.objects.of_structure(request.structure).prefetch_related("places"),
-            "can_edit": request.membership.role == COORDINATOR,
+            "can_edit": can(request.membership, "motif.edit"),
         },
     )
 
 
-@staff_view(COORDINATOR)
+@staff_view("motif.edit")
 def motif_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     motif = (
         get_object_or_404(Motif.objects.of_structure(request.structure), pk=pk)
@@ -457,12 +454,12 @@ def motif_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 def _absences(request: HttpRequest):
     absences = Absence.objects.filter(structure=request.structure).select_related("advisor")
-    if request.membership.role == Role.ADVISOR:
+    if not can(request.membership, "absence.edit_any"):
         absences = absences.filter(advisor=request.user)
     return absences
 
 
-@staff_view(*CARE)
+@staff_view("absence.edit_own")
 def absence_list(request: HttpRequest) -> HttpResponse:
     form = AbsenceForm(
         request.POST or None, structure=request.structure, membership=request.membership
@@ -488,7 +485,7 @@ def absence_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_view(*CARE)
+@staff_view("absence.edit_own")
 def absence_delete(request: HttpRequest, pk: int) -> HttpResponse:
     absence = get_object_or_404(_absences(request), pk=pk)
     if request.method == "POST":
@@ -500,7 +497,7 @@ def absence_delete(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@staff_view(*perms.roles_with(perms.VIEW_MESSAGE_LOG))
+@staff_view("message.view_log")
 def message_log(request: HttpRequest) -> HttpResponse:
     """The delivery log: every message, its state and error (recipients for those who may
     see a person's contact)."""
@@ -521,7 +518,7 @@ def message_log(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_view(*CARE)
+@staff_view("calendar_feed.use")
 def calendar_feed(request: HttpRequest) -> HttpResponse:
     """The member's private ICS feed URL: create (or replace) and revoke it."""
     from lien.appointments import feeds

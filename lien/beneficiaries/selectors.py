@@ -16,7 +16,8 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.utils import timezone
 
-from lien.accounts.models import Role, Structure
+from lien.accounts.models import Structure
+from lien.accounts.permissions import can
 from lien.activities.models import Accompaniment
 from lien.appointments.models import Appointment
 from lien.beneficiaries.models import Beneficiary, BeneficiaryQuerySet
@@ -33,9 +34,9 @@ NOTICE = ("oui", "non")
 def beneficiaries_for(membership) -> BeneficiaryQuerySet:
     """The current (not merged) records this member may list."""
     records = Beneficiary.objects.of_structure(membership.structure).current()
-    if membership.role == Role.ADVISOR:
+    if can(membership, "beneficiary.view_profile"):
         return records
-    if membership.role == Role.RECEPTION:
+    if can(membership, "beneficiary.view_identity") and can(membership, "beneficiary.view_contact"):
         return records.identified().only(*CONTACT_FIELDS)
     return records.none()
 
@@ -43,11 +44,12 @@ def beneficiaries_for(membership) -> BeneficiaryQuerySet:
 def beneficiary_for(membership, pk: int) -> Beneficiary:
     """One record this member may open, or 404 (another structure, or not theirs to see).
 
-    Advisors also reach merged records (the view sends them on to the record kept).
+    Those who see whole records (advisors) also reach merged records (the view sends them on
+    to the record kept).
     """
-    if membership.role == Role.ADVISOR:
+    if can(membership, "beneficiary.view_profile"):
         records = Beneficiary.objects.of_structure(membership.structure)
-    elif membership.role == Role.RECEPTION:
+    elif can(membership, "beneficiary.view"):
         records = beneficiaries_for(membership)
     else:
         raise Http404

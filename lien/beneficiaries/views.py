@@ -6,7 +6,7 @@ have no record to erase them with, so only the fact of the search is kept, never
 """
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,15 +16,13 @@ from django.views.decorators.http import require_POST
 
 from lien import journal
 from lien.accounts.access import staff_view
-from lien.accounts.models import Role
+from lien.accounts.permissions import can
 from lien.beneficiaries import selectors, services
 from lien.beneficiaries.forms import BeneficiaryForm, MergeSearchForm
 from lien.beneficiaries.models import Beneficiary
 from lien.core import params, taxonomy
 
-ADVISOR = Role.ADVISOR
 PER_PAGE = 50
-READERS = (Role.ADVISOR, Role.RECEPTION)
 
 
 def _searched(request: HttpRequest, count: int) -> None:
@@ -35,14 +33,16 @@ def _searched(request: HttpRequest, count: int) -> None:
 def beneficiary_list(request: HttpRequest) -> HttpResponse:
     """Advisor: search, filters, pages; reception: search by name or phone; coordinator: counts."""
     membership = request.membership
-    if membership.role == Role.COORDINATOR:
+    if not can(membership, "beneficiary.search"):
+        if not can(membership, "statistics.view"):
+            raise PermissionDenied
         return render(
             request,
             "beneficiaries/statistics.html",
             {"nav": "beneficiaries", "stats": selectors.beneficiary_statistics(request.structure)},
         )
     query = params.text(request.GET.get("q"))
-    if membership.role == Role.RECEPTION:
+    if not can(membership, "beneficiary.view_profile"):
         results = list(selectors.reception_search(membership, query)[:PER_PAGE])
         if query:
             _searched(request, len(results))
@@ -80,7 +80,7 @@ def beneficiary_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_view(*READERS)
+@staff_view("beneficiary.view")
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     membership = request.membership
     beneficiary = selectors.beneficiary_for(membership, pk)
@@ -95,7 +95,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         subject=beneficiary,
         data={"role": membership.role},
     )
-    if membership.role == Role.RECEPTION:
+    if not can(membership, "beneficiary.view_profile"):
         return render(
             request,
             "beneficiaries/detail_reception.html",
@@ -118,7 +118,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@staff_view(ADVISOR)
+@staff_view("beneficiary.create")
 def create(request: HttpRequest) -> HttpResponse:
     """New record; likely duplicates are shown first and need an explicit confirmation."""
     form = BeneficiaryForm(request.POST or None)
@@ -162,7 +162,7 @@ def _current(request: HttpRequest, pk: int) -> Beneficiary | None:
     return beneficiary
 
 
-@staff_view(ADVISOR)
+@staff_view("beneficiary.edit")
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
     beneficiary = _current(request, pk)
     if beneficiary is None:
@@ -190,7 +190,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@staff_view(ADVISOR)
+@staff_view("beneficiary.merge")
 def merge(request: HttpRequest, pk: int) -> HttpResponse:
     """Choose the other record (duplicates or a search), confirm with both side by side."""
     keep = _current(request, pk)
@@ -244,7 +244,7 @@ def notice(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_view(ADVISOR)
+@staff_view("beneficiary.edit")
 @require_POST
 def notice_given(request: HttpRequest, pk: int) -> HttpResponse:
     beneficiary = _current(request, pk)

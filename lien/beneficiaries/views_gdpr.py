@@ -15,12 +15,11 @@ from django.utils.translation import gettext as _
 
 from lien import journal
 from lien.accounts.access import staff_view
-from lien.accounts.models import Role
+from lien.accounts.permissions import can
 from lien.beneficiaries import gdpr, importer
 from lien.beneficiaries.forms_gdpr import ImportForm, RetentionForm
 from lien.beneficiaries.models import Beneficiary, BeneficiaryImport, ImportState
 
-ADVISOR = Role.ADVISOR
 SOON_DAYS = 30
 
 
@@ -43,7 +42,7 @@ def _exported(request: HttpRequest, person: Beneficiary, fmt: str) -> dict:
     return data
 
 
-@staff_view(ADVISOR)
+@staff_view("gdpr.export")
 def export(request: HttpRequest, pk: int) -> HttpResponse:
     """Everything held about one person, as a page they can read and print."""
     person = _person(request, pk)
@@ -53,7 +52,7 @@ def export(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@staff_view(ADVISOR)
+@staff_view("gdpr.export")
 def export_json(request: HttpRequest, pk: int) -> HttpResponse:
     person = _person(request, pk)
     data = _exported(request, person, "json")
@@ -64,7 +63,7 @@ def export_json(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-@staff_view(ADVISOR)
+@staff_view("gdpr.erase")
 def erase(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirmation page, then anonymisation (keeps the statistical profile)."""
     person = _person(request, pk)
@@ -80,7 +79,7 @@ def erase(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "beneficiaries/gdpr/erase.html", {"person": person, "nav": ""})
 
 
-@staff_view(ADVISOR)
+@staff_view("beneficiary.import")
 def import_upload(request: HttpRequest) -> HttpResponse:
     """Check the whole file at once; store it for writing only when every row is valid."""
     form = ImportForm(request.POST or None, request.FILES or None)
@@ -106,7 +105,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_view(ADVISOR)
+@staff_view("beneficiary.import")
 def import_status(request: HttpRequest, pk: int) -> HttpResponse:
     """Progress of one import; polls itself (htmx) until it is done."""
     job = get_object_or_404(BeneficiaryImport.objects.filter(structure=request.structure), pk=pk)
@@ -130,16 +129,16 @@ def import_status(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, template, context)
 
 
-@staff_view(Role.COORDINATOR, ADVISOR)
+@staff_view("gdpr.retention")
 def retention(request: HttpRequest) -> HttpResponse:
     """Dry run of the retention job: who would be anonymised now and within 30 days.
 
-    Coordinators may change the retention period here (POST).
+    Coordinators may change the retention period here (POST); those who may read names see
+    who is due.
     """
     structure = request.structure
-    is_coordinator = request.membership.role == Role.COORDINATOR
     form = None
-    if is_coordinator:
+    if can(request.membership, "gdpr.retention_set"):
         form = RetentionForm(request.POST or None, initial={"months": structure.retention_months})
         if request.method == "POST" and form.is_valid():
             gdpr.retention_set(
@@ -162,7 +161,7 @@ def retention(request: HttpRequest) -> HttpResponse:
         "form": form,
         "nav": "beneficiaries",
     }
-    if request.membership.role == ADVISOR:
+    if can(request.membership, "beneficiary.view_identity"):
         people = list(gdpr.retention_candidates(structure, now=now, horizon=SOON_DAYS))
         context["people"] = people
         journal.record(

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lien.accounts.access import staff_view
-from lien.accounts.models import Role
+from lien.accounts.permissions import can
 from lien.places import services
 from lien.places.forms import (
     ClosureForm,
@@ -19,8 +19,6 @@ from lien.places.forms import (
 from lien.places.hours import describe_fr
 from lien.places.importer import import_places
 from lien.places.models import Closure, Place
-
-COORDINATOR = Role.COORDINATOR
 
 
 def _place(request: HttpRequest, pk: int) -> Place:
@@ -35,7 +33,7 @@ def place_list(request: HttpRequest) -> HttpResponse:
         "places/list.html",
         {
             "nav": "places",
-            "can_edit": request.membership.role == COORDINATOR,
+            "can_edit": can(request.membership, "place.edit"),
             "places": [
                 (p, describe_fr(services.weekly_rules(p), p.closed_on_public_holidays))
                 for p in places
@@ -44,7 +42,7 @@ def place_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_view(COORDINATOR)
+@staff_view("place.edit")
 def place_create(request: HttpRequest) -> HttpResponse:
     form = PlaceForm(request.POST or None, initial={"city": "", "published": True})
     if request.method == "POST" and form.is_valid():
@@ -62,7 +60,7 @@ def place_create(request: HttpRequest) -> HttpResponse:
     return render(request, "places/form.html", {"nav": "places", "form": form, "place": None})
 
 
-@staff_view(COORDINATOR)
+@staff_view("place.edit")
 def place_edit(request: HttpRequest, pk: int) -> HttpResponse:
     place = _place(request, pk)
     form = PlaceForm(request.POST or None, instance=place)
@@ -77,7 +75,7 @@ def place_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "places/form.html", {"nav": "places", "form": form, "place": place})
 
 
-@staff_view(COORDINATOR)
+@staff_view("place.edit")
 def place_delete(request: HttpRequest, pk: int) -> HttpResponse:
     place = _place(request, pk)
     if request.method == "POST":
@@ -101,7 +99,7 @@ def place_delete(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@staff_view(COORDINATOR)
+@staff_view("place.edit")
 def place_hours(request: HttpRequest, pk: int) -> HttpResponse:
     """Weekly opening hours (a formset) and public holidays, saved all at once."""
     place = _place(request, pk)
@@ -154,7 +152,7 @@ def _closures_response(request: HttpRequest, place: Place, form: ClosureForm) ->
     return redirect("places:hours", request.structure.slug, place.pk)
 
 
-@staff_view(COORDINATOR)
+@staff_view("place.edit")
 @require_POST
 def closure_add(request: HttpRequest, pk: int) -> HttpResponse:
     place = _place(request, pk)
@@ -170,7 +168,7 @@ def closure_add(request: HttpRequest, pk: int) -> HttpResponse:
     return _closures_response(request, place, form)
 
 
-@staff_view(COORDINATOR)
+@staff_view("place.edit")
 def closure_delete(request: HttpRequest, pk: int, closure_pk: int) -> HttpResponse:
     place = _place(request, pk)
     closure = get_object_or_404(Closure, place=place, pk=closure_pk)
@@ -185,7 +183,7 @@ def closure_delete(request: HttpRequest, pk: int, closure_pk: int) -> HttpRespon
     )
 
 
-@staff_view(COORDINATOR)
+@staff_view("place.edit")
 def place_import(request: HttpRequest) -> HttpResponse:
     """Import places from a national-standard file; all-or-nothing with a per-row report."""
     form = ImportForm(request.POST or None, request.FILES or None)

@@ -1,7 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from lien.accounts.models import Role, User
+from lien.accounts.models import User
+from lien.accounts.permissions import can, roles_with
 from lien.places.models import Place
 from lien.schedule.models import Presence, PresenceException
 
@@ -43,10 +44,10 @@ class PresenceForm(forms.ModelForm):
         self.fields["place"].queryset = Place.objects.of_structure(structure)
         advisors = User.objects.filter(
             memberships__structure=structure,
-            memberships__role__in=[Role.ADVISOR, Role.COORDINATOR],
+            memberships__role__in=roles_with("presence.hold"),
             is_active=True,
         ).order_by("first_name", "last_name")
-        if membership.role == Role.ADVISOR:
+        if not can(membership, "presence.edit_any"):
             advisors = advisors.filter(pk=membership.user_id)
         self.fields["advisor"].queryset = advisors
         self.fields["advisor"].empty_label = None

@@ -5,7 +5,8 @@ from django.db import transaction
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from lien.accounts.models import Membership, Role, Structure
+from lien.accounts.models import Membership, Structure
+from lien.accounts.permissions import roles_with
 from lien.core.templatetags.lien import hour
 from lien.schedule.models import Presence, PresenceException
 from lien.schedule.occurrences import conflicts, occurs_on
@@ -17,7 +18,7 @@ def _check(presence: Presence) -> None:
     if not Membership.objects.filter(
         structure=presence.structure,
         user=presence.advisor,
-        role__in=[Role.ADVISOR, Role.COORDINATOR],
+        role__in=roles_with("presence.hold"),
     ).exists():
         raise ValidationError(
             {

@@ -5,18 +5,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from lien.accounts.access import staff_view
-from lien.accounts.models import Role
+from lien.accounts.permissions import can
 from lien.schedule import services
 from lien.schedule.forms import PresenceExceptionForm, PresenceForm
 from lien.schedule.models import Presence, PresenceException
 
-EDITORS = (Role.COORDINATOR, Role.ADVISOR)
-
 
 def _editable(request: HttpRequest):
-    """Presences this member may change: all for coordination, their own for advisors."""
+    """Presences this member may change: anybody's (coordination) or their own (advisors)."""
     presences = Presence.objects.of_structure(request.structure)
-    if request.membership.role == Role.ADVISOR:
+    if not can(request.membership, "presence.edit_any"):
         presences = presences.filter(advisor=request.user)
     return presences
 
@@ -29,15 +27,14 @@ def presence_list(request: HttpRequest) -> HttpResponse:
         .prefetch_related("exceptions")
         .order_by("advisor__first_name", "weekday", "start")
     )
-    role = request.membership.role
     return render(
         request,
         "schedule/list.html",
         {
             "nav": "schedule",
             "presences": presences,
-            "can_edit_all": role == Role.COORDINATOR,
-            "can_edit_own": role in EDITORS,
+            "can_edit_all": can(request.membership, "presence.edit_any"),
+            "can_edit_own": can(request.membership, "presence.edit_own"),
         },
     )
 
@@ -62,17 +59,17 @@ def _form_view(request: HttpRequest, presence: Presence | None) -> HttpResponse:
     )
 
 
-@staff_view(*EDITORS)
+@staff_view("presence.edit_own")
 def presence_create(request: HttpRequest) -> HttpResponse:
     return _form_view(request, None)
 
 
-@staff_view(*EDITORS)
+@staff_view("presence.edit_own")
 def presence_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _form_view(request, get_object_or_404(_editable(request), pk=pk))
 
 
-@staff_view(*EDITORS)
+@staff_view("presence.edit_own")
 def presence_delete(request: HttpRequest, pk: int) -> HttpResponse:
     presence = get_object_or_404(_editable(request), pk=pk)
     if request.method == "POST":
@@ -84,7 +81,7 @@ def presence_delete(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@staff_view(*EDITORS)
+@staff_view("presence.edit_own")
 def exception_add(request: HttpRequest, pk: int) -> HttpResponse:
     """Cancel one date of a presence (leave, training…): it disappears from the public pages."""
     presence = get_object_or_404(_editable(request), pk=pk)
@@ -104,7 +101,7 @@ def exception_add(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@staff_view(*EDITORS)
+@staff_view("presence.edit_own")
 def exception_delete(request: HttpRequest, pk: int, exception_pk: int) -> HttpResponse:
     presence = get_object_or_404(_editable(request), pk=pk)
     exception = get_object_or_404(PresenceException, presence=presence, pk=exception_pk)

@@ -64,7 +64,10 @@ def iso_minutes(value: dt.datetime) -> str:
 
 @register.filter
 def can(membership, permission: str) -> bool:
-    """`{% if request.membership|can:"person.view_contact" %}`: lien/accounts/permissions.py."""
+    """`{% if request.membership|can:"beneficiary.view_contact" %}`: accounts/permissions.py.
+
+    An unknown name raises (the page fails in the tests) instead of quietly hiding a link.
+    """
     from lien.accounts.permissions import can as allowed
 
     return allowed(membership, permission)
