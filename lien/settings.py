@@ -57,7 +57,7 @@ if not DEBUG and not ALLOWED_HOSTS:
 
 # --- Computed -------------------------------------------------------------------
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "lien.core.admin_site.LienAdminConfig",  # django.contrib.admin, run without scopes
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -80,6 +80,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "lien.core.middleware.ScopeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -15,6 +15,7 @@ from django.test import Client
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_scopes import scopes_disabled
 
 from lien.accounts.models import Membership, Role, Structure, User
 from lien.activities.models import Accompaniment, Activity
@@ -86,6 +87,15 @@ def _test_flush_may_empty_the_journal():
 @pytest.fixture(autouse=True)
 def _fast_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _tests_see_every_structure():
+    """Test code sets up and checks rows of several structures, so it runs with tenant scopes
+    disabled. The code under test does not inherit that: every request starts from an empty
+    scope (ScopeMiddleware), and tests/test_scopes.py checks unscoped queries raise."""
+    with scopes_disabled():
+        yield
 
 
 def make_structure(slug: str, siret: str, **extra) -> Structure:

@@ -7,6 +7,7 @@ an object of another structure, so nothing leaks about what exists elsewhere.
 
 from collections.abc import Callable
 from functools import wraps
+from typing import cast
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -14,6 +15,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 
 from lien.accounts import permissions
 from lien.accounts.models import Membership
+from lien.accounts.requests import StaffRequest
+from lien.core.scopes import run_in_structure
 
 
 def staff_view(permission: str | None = None) -> Callable:
@@ -41,12 +44,15 @@ def staff_view(permission: str | None = None) -> Callable:
                 raise Http404
             if permission is not None and not permissions.can(membership, permission):
                 raise PermissionDenied
-            request.membership = membership
-            request.structure = membership.structure
-            return view(request, *args, **kwargs)
+            staff_request = cast(StaffRequest, request)
+            staff_request.membership = membership
+            staff_request.structure = membership.structure
+            # The page, and a streamed body, see only this structure's rows (core/scopes.py).
+            return run_in_structure(membership.structure, lambda: view(request, *args, **kwargs))
 
-        wrapper.staff_roles = tuple(allowed)  # read by the permission matrix test
-        wrapper.staff_permission = permission
+        # Read by the permission matrix test; functools.wraps' type has no room for them.
+        wrapper.staff_roles = tuple(allowed)  # type: ignore[attr-defined]
+        wrapper.staff_permission = permission  # type: ignore[attr-defined]
         return wrapper
 
     return decorator

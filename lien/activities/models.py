@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from lien.accounts.models import Structure
 from lien.beneficiaries.models import Beneficiary
 from lien.core import taxonomy
+from lien.core.scopes import scoped_manager
 from lien.places.models import Place
 
 EARLIEST_DATE = dt.date(2000, 1, 1)
@@ -93,7 +94,9 @@ class Activity(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ActivityQuerySet.as_manager()
+    objects = scoped_manager(ActivityQuerySet)
+    # Not stored: set on the rows of the list page by selectors.attach_people.
+    person: Beneficiary | None
 
     class Meta:
         verbose_name = _("compte rendu d'activité")
@@ -189,6 +192,8 @@ class Accompaniment(models.Model):
     commune_insee = models.CharField(max_length=5, blank=True)
     live = models.BooleanField(default=True)  # false once the activity is deleted
 
+    objects = scoped_manager()
+
     class Meta:
         indexes = [
             models.Index(fields=["structure", "date"]),
@@ -213,6 +218,8 @@ class EntryDefaults(models.Model):
     structure = models.ForeignKey(Structure, on_delete=models.CASCADE, related_name="+")
     values = models.JSONField(default=dict)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = scoped_manager()
 
     class Meta:
         constraints = [

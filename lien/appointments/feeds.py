@@ -14,17 +14,21 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from lien import journal
-from lien.accounts.models import Membership, Structure
+from lien.accounts.models import Membership, Structure, User
 from lien.appointments.ics import feed_ics
 from lien.appointments.models import Appointment, CalendarFeed
+from lien.core.scopes import scopes_disabled, structure_scope
 
 PAST = dt.timedelta(days=30)
 AHEAD = dt.timedelta(days=365)
 
 
 @transaction.atomic
-def feed_create(*, structure: Structure, advisor, actor=None) -> CalendarFeed:
-    """A new secret feed URL for `advisor` in `structure`; their earlier feeds stop working."""
+def feed_create(
+    *, structure: Structure, advisor, actor: User | None, actor_label: str = ""
+) -> CalendarFeed:
+    """A new secret feed URL for `advisor` in `structure`; their earlier feeds stop working
+    (counted in the journal entry of the new one)."""
     if not Membership.objects.filter(structure=structure, user=advisor).exists():
         raise ValidationError(_("Cette personne ne fait pas partie de l'équipe."))
     now = timezone.now()
@@ -39,13 +43,14 @@ def feed_create(*, structure: Structure, advisor, actor=None) -> CalendarFeed:
         action="calendar_feed.created",
         obj=feed,
         actor=actor,
+        actor_label=actor_label,
         data={"advisor": advisor.pk, "revoked_earlier": revoked},
     )
     return feed
 
 
 @transaction.atomic
-def feed_revoke(*, feed: CalendarFeed, actor=None) -> CalendarFeed:
+def feed_revoke(*, feed: CalendarFeed, actor: User | None, actor_label: str = "") -> CalendarFeed:
     """The feed URL stops working at once."""
     feed = CalendarFeed.objects.select_for_update().get(pk=feed.pk)
     if feed.revoked_at is None:
@@ -56,6 +61,7 @@ def feed_revoke(*, feed: CalendarFeed, actor=None) -> CalendarFeed:
             action="calendar_feed.revoked",
             obj=feed,
             actor=actor,
+            actor_label=actor_label,
             data={"advisor": feed.advisor_id},
         )
     return feed
@@ -77,22 +83,25 @@ def feed_appointments(feed: CalendarFeed, *, now: dt.datetime | None = None) -> 
 def feed(request: HttpRequest, token: str) -> HttpResponse:
     """The feed; 404 when the token is unknown, revoked or its advisor left the structure."""
     link_id = CalendarFeed.link_id_of(token)
-    found = (
-        CalendarFeed.objects.select_related("structure", "advisor")
-        .filter(link_id=link_id, revoked_at__isnull=True, advisor__is_active=True)
-        .first()
-        if link_id
-        else None
-    )
+    # The token (checked first) names the feed in whichever structure it is; the feed is
+    # then read in that structure's scope only (core/scopes.py).
+    with scopes_disabled():
+        found = (
+            CalendarFeed.objects.select_related("structure", "advisor")
+            .filter(link_id=link_id, revoked_at__isnull=True, advisor__is_active=True)
+            .first()
+            if link_id
+            else None
+        )
     if (
         found is None
         or not Membership.objects.filter(structure=found.structure, user=found.advisor).exists()
     ):
         raise Http404
     name = _("Rendez-vous %(structure)s") % {"structure": found.structure.name}
-    response = HttpResponse(
-        feed_ics(feed_appointments(found), name=name), content_type="text/calendar; charset=utf-8"
-    )
+    with structure_scope(found.structure):
+        body = feed_ics(feed_appointments(found), name=name)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="rendez-vous.ics"'
     response["Cache-Control"] = "private, no-store"
     response["X-Robots-Tag"] = "noindex, nofollow"

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lien.accounts.models import Structure
 from lien.core import links
+from lien.core.scopes import scoped_manager
 from lien.core.validators import validate_phone_field
 from lien.places.models import Place
 
@@ -90,7 +91,7 @@ class Motif(models.Model):
     )
     active = models.BooleanField(_("actif"), default=True)
 
-    objects = MotifQuerySet.as_manager()
+    objects = scoped_manager(MotifQuerySet)
 
     class Meta:
         verbose_name = _("motif de rendez-vous")
@@ -122,6 +123,8 @@ class Absence(models.Model):
     start = models.DateTimeField(_("du"))
     end = models.DateTimeField(_("au"))
     reason = models.CharField(_("motif"), max_length=200, blank=True)
+
+    objects = scoped_manager()
 
     class Meta:
         verbose_name = _("absence")
@@ -211,7 +214,7 @@ class Appointment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
 
-    objects = AppointmentQuerySet.as_manager()
+    objects = scoped_manager(AppointmentQuerySet)
 
     class Meta:
         verbose_name = _("rendez-vous")
@@ -270,6 +273,8 @@ class BookingPolicy(models.Model):
 
     DEFAULT_REMINDERS = [{"channel": "email", "hours": 48}, {"channel": "sms", "hours": 24}]
 
+    objects = scoped_manager()
+
     class Meta:
         verbose_name = _("réglages des rendez-vous")
 
@@ -327,6 +332,8 @@ class Message(models.Model):
     idempotency_key = models.CharField(max_length=120, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = scoped_manager()
+
     class Meta:
         verbose_name = _("message")
         ordering = ["due_at"]
@@ -347,6 +354,8 @@ class CalendarFeed(models.Model):
     link_id = models.CharField(max_length=40, unique=True, default=links.new_id, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = scoped_manager()
 
     class Meta:
         verbose_name = _("agenda ICS privé")

@@ -8,6 +8,7 @@ At most four screens: what (motif) → where (place, skipped when there is no ch
 import datetime as dt
 from dataclasses import dataclass
 from functools import wraps
+from typing import cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.decorators import ratelimit
 
 from lien.accounts.models import Structure
+from lien.accounts.requests import StructureRequest
 from lien.appointments.forms_public import HONEYPOT, BookingForm
 from lien.appointments.models import Appointment, LocationType, Motif, Status
 from lien.appointments.selectors import bookable_places, distinct_times, slots_for
@@ -38,6 +40,7 @@ from lien.core import params, timefmt
 # The rate-limit key: the one client address of lien.core.http, IPv6 per /64.
 from lien.core.http import rate_limit_key as client_ip
 from lien.core.http import rate_limited_response
+from lien.core.scopes import public_view, run_in_structure, scopes_disabled
 from lien.places.models import Place
 
 PAGE = 6  # times shown first; « Voir plus de créneaux » adds as many again each time
@@ -59,10 +62,6 @@ def private(view):
         return response
 
     return never_cache(wrapped)
-
-
-def _structure(slug: str) -> Structure:
-    return get_object_or_404(Structure, slug=slug)
 
 
 def _motif(structure: Structure, motif_pk: int) -> Motif:
@@ -194,9 +193,10 @@ def _back_from_times(structure: Structure, motif: Motif) -> str:
 
 # --- Screen 1: what -------------------------------------------------------------------
 @require_GET
-def start(request: HttpRequest, structure_slug: str) -> HttpResponse:
+@public_view
+def start(request: StructureRequest, structure_slug: str) -> HttpResponse:
     """« De quoi avez-vous besoin ? »: the motifs residents may book, as big choices."""
-    structure = _structure(structure_slug)
+    structure = request.structure
     motifs = Motif.objects.of_structure(structure).bookable_online()
     return render(
         request,
@@ -207,9 +207,10 @@ def start(request: HttpRequest, structure_slug: str) -> HttpResponse:
 
 # --- Screen 2: where ------------------------------------------------------------------
 @require_GET
-def place(request: HttpRequest, structure_slug: str, motif_pk: int) -> HttpResponse:
+@public_view
+def place(request: StructureRequest, structure_slug: str, motif_pk: int) -> HttpResponse:
     """« Où ? » for on-site motifs; straight to the times when there is nothing to choose."""
-    structure = _structure(structure_slug)
+    structure = request.structure
     motif = _motif(structure, motif_pk)
     if not motif.bookable_by_residents:
         return _phone_only(request, structure, motif)
@@ -218,7 +219,7 @@ def place(request: HttpRequest, structure_slug: str, motif_pk: int) -> HttpRespo
     places = list(_places(motif).order_by("name"))
     if len(places) == 1:
         return redirect(_times_url(structure, motif, places[0]))
-    first_free: dict[int, Time] = {}
+    first_free: dict[int | None, Time] = {}
     for slot in slots_for(motif):
         if slot.place_id not in first_free:
             first_free[slot.place_id] = as_times([slot])[0]
@@ -235,9 +236,12 @@ def place(request: HttpRequest, structure_slug: str, motif_pk: int) -> HttpRespo
 
 # --- Screen 3: when -------------------------------------------------------------------
 @require_GET
-def slots(request: HttpRequest, structure_slug: str, motif_pk: int, place_pk: int) -> HttpResponse:
+@public_view
+def slots(
+    request: StructureRequest, structure_slug: str, motif_pk: int, place_pk: int
+) -> HttpResponse:
     """The next free times, grouped by day; « Voir plus de créneaux » pages further."""
-    structure = _structure(structure_slug)
+    structure = request.structure
     motif = _motif(structure, motif_pk)
     if not motif.bookable_by_residents:
         return _phone_only(request, structure, motif)
@@ -272,11 +276,14 @@ def _service_errors(form: BookingForm, exc: ValidationError) -> None:
 @private
 @require_http_methods(["GET", "POST"])
 @ratelimit(group="booking", key=client_ip, rate=BOOKING_RATE, method="POST", block=False)
-def book(request: HttpRequest, structure_slug: str, motif_pk: int, place_pk: int) -> HttpResponse:
+@public_view
+def book(
+    request: StructureRequest, structure_slug: str, motif_pk: int, place_pk: int
+) -> HttpResponse:
     """The short form for the chosen time; POST books it or explains why not."""
     if getattr(request, "limited", False):
         return rate_limited_response(request)
-    structure = _structure(structure_slug)
+    structure = request.structure
     motif = _motif(structure, motif_pk)
     if not motif.bookable_by_residents:
         return _phone_only(request, structure, motif)
@@ -310,18 +317,18 @@ def book(request: HttpRequest, structure_slug: str, motif_pk: int, place_pk: int
                 form.is_valid()
                 status = 400
             elif form.is_valid():
-                data = form.cleaned_data
+                cleaned = form.cleaned_data
                 try:
                     appointment = appointment_book(
                         motif=motif,
                         start=chosen,
                         place=chosen_place,
-                        first_name=data["first_name"],
-                        last_name=data["last_name"],
-                        phone=data["phone"],
-                        email=data["email"],
-                        note=data["note"],
-                        address=data.get("address", ""),
+                        first_name=cleaned["first_name"],
+                        last_name=cleaned["last_name"],
+                        phone=cleaned["phone"],
+                        email=cleaned["email"],
+                        note=cleaned["note"],
+                        address=cleaned.get("address", ""),
                         channel="online",
                         actor=None,
                     )
@@ -373,15 +380,32 @@ def book(request: HttpRequest, structure_slug: str, motif_pk: int, place_pk: int
 UPCOMING, STARTED, CANCELLED, EXPIRED = "upcoming", "started", "cancelled", "expired"
 
 
-def _appointment(token: str) -> Appointment:
-    """The appointment of a resident's link; 404 for a wrong, forged or garbled token."""
-    appointment = Appointment.objects.select_related(
-        "structure", "motif", "place", "advisor"
-    ).by_token(token)
-    if appointment is None:
-        raise Http404
-    timefmt.activate_for(appointment.structure)
-    return appointment
+class ResidentRequest(HttpRequest):
+    """A request through a resident's private link (`resident_link`)."""
+
+    appointment: Appointment
+
+
+def resident_link(view):
+    """A resident's private page: the token finds the appointment in whichever structure it
+    is (404 for a wrong, forged or garbled token, checked before any row is read), then the
+    page runs in that structure's scope and time zone, with `request.appointment` set."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, token: str, *args, **kwargs) -> HttpResponse:
+        with scopes_disabled():
+            appointment = Appointment.objects.select_related(
+                "structure", "motif", "place", "advisor"
+            ).by_token(token)
+        if appointment is None:
+            raise Http404
+        timefmt.activate_for(appointment.structure)
+        cast(ResidentRequest, request).appointment = appointment
+        return run_in_structure(
+            appointment.structure, lambda: view(request, token, *args, **kwargs)
+        )
+
+    return wrapped
 
 
 def _state(appointment: Appointment) -> str:
@@ -413,9 +437,10 @@ def _expired(request: HttpRequest, appointment: Appointment) -> HttpResponse:
 
 @private
 @require_GET
-def manage(request: HttpRequest, token: str) -> HttpResponse:
+@resident_link
+def manage(request: ResidentRequest, token: str) -> HttpResponse:
     """What, when, where, with whom, what to bring; cancel or change while it is ahead."""
-    appointment = _appointment(token)
+    appointment = request.appointment
     if _state(appointment) == EXPIRED:
         return _expired(request, appointment)
     return render(request, "appointments/public/manage.html", _context(appointment))
@@ -424,11 +449,12 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
 @private
 @require_http_methods(["GET", "POST"])
 @ratelimit(group="booking-change", key=client_ip, rate=CHANGE_RATE, method="POST", block=False)
-def cancel(request: HttpRequest, token: str) -> HttpResponse:
+@resident_link
+def cancel(request: ResidentRequest, token: str) -> HttpResponse:
     """Ask for confirmation; POST cancels (the time is free again at once)."""
     if getattr(request, "limited", False):
         return rate_limited_response(request)
-    appointment = _appointment(token)
+    appointment = request.appointment
     state = _state(appointment)
     if state == EXPIRED:
         return _expired(request, appointment)
@@ -446,11 +472,12 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
 @private
 @require_http_methods(["GET", "POST"])
 @ratelimit(group="booking-change", key=client_ip, rate=CHANGE_RATE, method="POST", block=False)
-def move(request: HttpRequest, token: str) -> HttpResponse:
+@resident_link
+def move(request: ResidentRequest, token: str) -> HttpResponse:
     """Other free times of the same motif and place; pick one, confirm, it moves."""
     if getattr(request, "limited", False):
         return rate_limited_response(request)
-    appointment = _appointment(token)
+    appointment = request.appointment
     state = _state(appointment)
     if state == EXPIRED:
         return _expired(request, appointment)

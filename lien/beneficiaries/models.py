@@ -4,8 +4,6 @@ Personal fields (names, contact, birth year, notes) are wiped by erasure; the st
 profile (age band, gender, social status, commune) is kept so that statistics never change.
 """
 
-import unicodedata
-
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -15,17 +13,12 @@ from django.utils.translation import gettext_lazy as _
 
 from lien.accounts.models import Structure
 from lien.core import taxonomy
+from lien.core.scopes import scoped_manager
+from lien.core.text import fold
 from lien.core.validators import validate_insee_code, validate_phone_field
 
 # Fields that identify a person: emptied on erasure, exported on an access request.
 PERSONAL_FIELDS = ("first_name", "last_name", "phone", "email", "birth_year", "notes")
-
-
-def fold(text: str) -> str:
-    """Lower-case without accents or extra spaces: "  Hélène  D'Éon" → "helene d'eon"."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(bare.casefold().split())
 
 
 class BeneficiaryQuerySet(models.QuerySet):
@@ -82,7 +75,11 @@ class Beneficiary(models.Model):
     )
     commune = models.CharField(_("commune"), max_length=120, blank=True)
     commune_insee = models.CharField(
-        _("code INSEE de la commune"), max_length=5, blank=True, validators=[validate_insee_code]
+        _("code INSEE de la commune"),
+        max_length=5,
+        blank=True,
+        # Also returns the normalised value (for forms); Django ignores it.
+        validators=[validate_insee_code],  # type: ignore[list-item]
     )
     postcode = models.CharField(_("code postal"), max_length=5, blank=True)
     notes = models.TextField(_("notes"), blank=True, max_length=5000)
@@ -101,7 +98,7 @@ class Beneficiary(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from"
     )
 
-    objects = BeneficiaryQuerySet.as_manager()
+    objects = scoped_manager(BeneficiaryQuerySet)
 
     class Meta:
         verbose_name = _("personne accompagnée")
@@ -190,6 +187,8 @@ class BeneficiaryImport(models.Model):
     report = models.JSONField(default=list, blank=True)  # [{"row": 3, "message": "…"}]
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = scoped_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -5,6 +5,7 @@ from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
 from lien.accounts.models import Structure
+from lien.core.scopes import scoped_manager
 from lien.core.validators import (
     validate_insee_code,
     validate_phone_field,
@@ -95,10 +96,18 @@ class Place(models.Model):
     kind = models.CharField(_("type de lieu"), max_length=20, choices=PlaceKind.choices)
     address = models.CharField(_("adresse"), max_length=250)
     address_complement = models.CharField(_("complément d'adresse"), max_length=250, blank=True)
-    postcode = models.CharField(_("code postal"), max_length=5, validators=[validate_postcode])
+    # These validators also return the normalised value (for forms); Django ignores it.
+    postcode = models.CharField(
+        _("code postal"),
+        max_length=5,
+        validators=[validate_postcode],  # type: ignore[list-item]
+    )
     city = models.CharField(_("commune"), max_length=120)
     insee_code = models.CharField(
-        _("code INSEE"), max_length=5, blank=True, validators=[validate_insee_code]
+        _("code INSEE"),
+        max_length=5,
+        blank=True,
+        validators=[validate_insee_code],  # type: ignore[list-item]
     )
     latitude = models.DecimalField(
         _("latitude"),
@@ -188,7 +197,7 @@ class Place(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = PlaceQuerySet.as_manager()
+    objects = scoped_manager(PlaceQuerySet)
 
     class Meta:
         verbose_name = _("lieu")
@@ -229,6 +238,8 @@ class OpeningRule(models.Model):
     end = models.TimeField(_("à"))
     weeks = models.CharField(_("semaines"), max_length=4, choices=Weeks.choices, default=Weeks.ALL)
 
+    objects = scoped_manager(path="place__structure")
+
     class Meta:
         verbose_name = _("horaire d'ouverture")
         ordering = ["weekday", "start"]
@@ -258,6 +269,8 @@ class Closure(models.Model):
     start_date = models.DateField(_("du"))
     end_date = models.DateField(_("au"))
     reason = models.CharField(_("motif"), max_length=200, blank=True)
+
+    objects = scoped_manager(path="place__structure")
 
     class Meta:
         verbose_name = _("fermeture exceptionnelle")

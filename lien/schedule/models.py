@@ -4,6 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from lien.accounts.models import Structure
+from lien.core.scopes import scoped_manager
 from lien.places.models import WEEKDAY_CHOICES, Place
 
 
@@ -62,7 +63,7 @@ class Presence(models.Model):
     valid_until = models.DateField(_("jusqu'au"), null=True, blank=True)
     note = models.CharField(_("précision pour le public"), max_length=200, blank=True)
 
-    objects = PresenceQuerySet.as_manager()
+    objects = scoped_manager(PresenceQuerySet)
 
     class Meta:
         verbose_name = _("présence")
@@ -102,7 +103,7 @@ class Presence(models.Model):
         indexes = [models.Index(fields=["structure", "advisor"])]
 
     def __str__(self) -> str:
-        where = self.place.name if self.place_id else self.get_mode_display()
+        where = self.place.name if self.place is not None else self.get_mode_display()
         hours = f"{self.start:%H:%M}-{self.end:%H:%M}"
         return f"{self.advisor} — {self.get_weekday_display()} {hours} ({where})"
 
@@ -113,6 +114,8 @@ class PresenceException(models.Model):
     presence = models.ForeignKey(Presence, on_delete=models.CASCADE, related_name="exceptions")
     date = models.DateField(_("date"))
     reason = models.CharField(_("motif"), max_length=200, blank=True)
+
+    objects = scoped_manager(path="presence__structure")
 
     class Meta:
         verbose_name = _("exception de présence")

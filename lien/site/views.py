@@ -1,4 +1,5 @@
 import datetime as dt
+from typing import cast
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -11,7 +12,9 @@ from django.views.decorators.http import require_GET
 
 from lien.accounts.access import staff_view
 from lien.accounts.models import Membership, Structure
+from lien.accounts.requests import StaffRequest, StructureRequest
 from lien.core import params, timefmt
+from lien.core.scopes import public_view, run_in_structure, scopes_disabled
 from lien.places import opendata
 from lien.places.hours import describe_fr, describe_fr_lines
 from lien.places.models import Place
@@ -28,17 +31,18 @@ def home(request: HttpRequest) -> HttpResponse:
     if slug or len(structures) == 1:
         structure = get_object_or_404(Structure, slug=slug) if slug else structures[0]
         timefmt.activate_for(structure)  # no slug in this URL for the middleware to read
-        return structure_home(request, structure.slug)
+        cast(StructureRequest, request).structure = structure
+        return run_in_structure(structure, lambda: _structure_home(request, structure))
     return render(request, "site/choose_structure.html", {"structures": structures})
 
 
-def _structure(slug: str) -> Structure:
-    return get_object_or_404(Structure, slug=slug)
-
-
 @require_GET
-def structure_home(request: HttpRequest, structure_slug: str) -> HttpResponse:
-    structure = _structure(structure_slug)
+@public_view
+def structure_home(request: StructureRequest, structure_slug: str) -> HttpResponse:
+    return _structure_home(request, request.structure)
+
+
+def _structure_home(request: HttpRequest, structure: Structure) -> HttpResponse:
     return render(
         request,
         "site/home.html",
@@ -51,9 +55,10 @@ def structure_home(request: HttpRequest, structure_slug: str) -> HttpResponse:
 
 
 @require_GET
-def week(request: HttpRequest, structure_slug: str) -> HttpResponse:
+@public_view
+def week(request: StructureRequest, structure_slug: str) -> HttpResponse:
     """Où trouver le conseiller cette semaine ? Any week via ?semaine=YYYY-MM-DD."""
-    structure = _structure(structure_slug)
+    structure = request.structure
     today = selectors.local_today(structure)
     chosen = params.day(request.GET.get("semaine")) or today
     monday = chosen - dt.timedelta(days=chosen.weekday())
@@ -74,8 +79,9 @@ def week(request: HttpRequest, structure_slug: str) -> HttpResponse:
 
 
 @require_GET
-def places(request: HttpRequest, structure_slug: str) -> HttpResponse:
-    structure = _structure(structure_slug)
+@public_view
+def places(request: StructureRequest, structure_slug: str) -> HttpResponse:
+    structure = request.structure
     items = Place.objects.published().of_structure(structure).prefetch_related("opening_rules")
     return render(
         request,
@@ -91,8 +97,9 @@ def places(request: HttpRequest, structure_slug: str) -> HttpResponse:
 
 
 @require_GET
-def place_detail(request: HttpRequest, structure_slug: str, place_slug: str) -> HttpResponse:
-    structure = _structure(structure_slug)
+@public_view
+def place_detail(request: StructureRequest, structure_slug: str, place_slug: str) -> HttpResponse:
+    structure = request.structure
     place = get_object_or_404(Place.objects.published().of_structure(structure), slug=place_slug)
     today = selectors.local_today(structure)
     return render(
@@ -111,25 +118,31 @@ def place_detail(request: HttpRequest, structure_slug: str, place_slug: str) -> 
 
 @require_GET
 @cache_control(max_age=3600, public=True)
-def theme(request: HttpRequest, structure_slug: str) -> HttpResponse:
+@public_view
+def theme(request: StructureRequest, structure_slug: str) -> HttpResponse:
     """The structure's colour as a stylesheet, so pages need no inline style (strict CSP)."""
-    structure = _structure(structure_slug)
+    structure = request.structure
     css = f":root {{ --brand: {structure.colour}; }}\n"
     return HttpResponse(css, content_type="text/css; charset=utf-8")
 
 
 @require_GET
 def opendata_csv(request: HttpRequest) -> HttpResponse:
-    places_qs = opendata.export_queryset()
-    response = HttpResponse(opendata.export_csv(places_qs), content_type="text/csv; charset=utf-8")
+    # The national open data: every structure's published places, on purpose.
+    with scopes_disabled():
+        body = opendata.export_csv(opendata.export_queryset())
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="lieux-de-mediation-numerique.csv"'
     return response
 
 
 @require_GET
 def opendata_json(request: HttpRequest) -> HttpResponse:
+    # The national open data: every structure's published places, on purpose.
+    with scopes_disabled():
+        rows = opendata.export_json(opendata.export_queryset())
     return JsonResponse(
-        opendata.export_json(opendata.export_queryset()),
+        rows,
         safe=False,
         json_dumps_params={"ensure_ascii": False},
     )
@@ -158,7 +171,7 @@ def staff_home(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view()
-def staff_dashboard(request: HttpRequest) -> HttpResponse:
+def staff_dashboard(request: StaffRequest) -> HttpResponse:
     structure = request.structure
     today = selectors.local_today(structure)
     monday = today - dt.timedelta(days=today.weekday())

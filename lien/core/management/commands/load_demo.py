@@ -16,6 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from lien.accounts.models import Membership, Role, Structure, StructureKind, User
 from lien.appointments.models import LocationType, Motif
+from lien.core.scopes import scopes_disabled
 from lien.journal.models import JournalEntry
 from lien.places.hours import WeeklyRule
 from lien.places.models import Closure, Place, PlaceKind
@@ -51,24 +52,26 @@ class Command(BaseCommand):
         parser.add_argument("--quiet", action="store_true", help="Do not print the logins.")
 
     def handle(self, *args, reset: bool = False, quiet: bool = False, **options):
-        if reset:
-            demo = Structure.objects.filter(slug__in=[TOWN_SLUG, OTHER_SLUG])
-            if JournalEntry.objects.filter(structure__in=demo).exists():
-                # The journal is append-only (a database trigger): its rows cannot be deleted.
-                raise CommandError(
-                    "Le journal de la démonstration ne peut pas être effacé (il est en ajout "
-                    "seul) : supprimez la base de développement (make clean) puis relancez."
-                )
-            demo.delete()
-            User.objects.filter(email__in=[*DEMO_KEYS, "accueil@villebrie.example"]).delete()
-        if Structure.objects.filter(slug=TOWN_SLUG).exists():
+        # A command works across structures: it says so (core/scopes.py).
+        with scopes_disabled():
+            if reset:
+                demo = Structure.objects.filter(slug__in=[TOWN_SLUG, OTHER_SLUG])
+                if JournalEntry.objects.filter(structure__in=demo).exists():
+                    # The journal is append-only (a database trigger): its rows cannot be deleted.
+                    raise CommandError(
+                        "Le journal de la démonstration ne peut pas être effacé (il est en ajout "
+                        "seul) : supprimez la base de développement (make clean) puis relancez."
+                    )
+                demo.delete()
+                User.objects.filter(email__in=[*DEMO_KEYS, "accueil@villebrie.example"]).delete()
+            if Structure.objects.filter(slug=TOWN_SLUG).exists():
+                if not quiet:
+                    self.stdout.write("Données de démonstration déjà présentes.")
+            else:
+                with transaction.atomic():
+                    self._load()
             if not quiet:
-                self.stdout.write("Données de démonstration déjà présentes.")
-        else:
-            with transaction.atomic():
-                self._load()
-        if not quiet:
-            self._print_logins()
+                self._print_logins()
 
     # --- building ------------------------------------------------------------------
     def _user(self, email: str, first: str, last: str, structure: Structure, role: str) -> User:

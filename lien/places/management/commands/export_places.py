@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from lien.accounts.models import Structure
+from lien.core.scopes import scopes_disabled
 from lien.places.opendata import dated_filename, export_csv, export_json, export_queryset
 
 
@@ -46,42 +47,44 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        structure = None
-        if options["structure"]:
-            structure = Structure.objects.filter(slug=options["structure"]).first()
-            if structure is None:
-                raise CommandError(
-                    _("Aucune structure ne porte l'identifiant « %(slug)s ».")
-                    % {"slug": options["structure"]}
+        # A command works across structures: it says so (core/scopes.py).
+        with scopes_disabled():
+            structure = None
+            if options["structure"]:
+                structure = Structure.objects.filter(slug=options["structure"]).first()
+                if structure is None:
+                    raise CommandError(
+                        _("Aucune structure ne porte l'identifiant « %(slug)s ».")
+                        % {"slug": options["structure"]}
+                    )
+            places = export_queryset(structure=structure)
+            if options["format"] == "json":
+                text = json.dumps(export_json(places), ensure_ascii=False, indent=2) + "\n"
+            else:
+                text = export_csv(places)
+            if not options["output"]:
+                self.stdout.write(text, ending="")
+                return
+            path = Path(options["output"])
+            if path.is_dir():
+                producer = options["producer"]
+                if structure is not None and options["producer"] == "lien":
+                    producer = structure.slug
+                path = path / dated_filename(
+                    producer, options["territory"], extension=options["format"]
                 )
-        places = export_queryset(structure=structure)
-        if options["format"] == "json":
-            text = json.dumps(export_json(places), ensure_ascii=False, indent=2) + "\n"
-        else:
-            text = export_csv(places)
-        if not options["output"]:
-            self.stdout.write(text, ending="")
-            return
-        path = Path(options["output"])
-        if path.is_dir():
-            producer = options["producer"]
-            if structure is not None and options["producer"] == "lien":
-                producer = structure.slug
-            path = path / dated_filename(
-                producer, options["territory"], extension=options["format"]
+            try:
+                path.write_text(text, encoding="utf-8", newline="")
+            except OSError as exc:
+                raise CommandError(
+                    _("Impossible d'écrire « %(path)s » : %(error)s")
+                    % {"path": path, "error": exc.strerror}
+                ) from exc
+            self.stderr.write(
+                ngettext(
+                    "%(count)s lieu exporté dans « %(path)s ».",
+                    "%(count)s lieux exportés dans « %(path)s ».",
+                    len(places),
+                )
+                % {"count": len(places), "path": path}
             )
-        try:
-            path.write_text(text, encoding="utf-8", newline="")
-        except OSError as exc:
-            raise CommandError(
-                _("Impossible d'écrire « %(path)s » : %(error)s")
-                % {"path": path, "error": exc.strerror}
-            ) from exc
-        self.stderr.write(
-            ngettext(
-                "%(count)s lieu exporté dans « %(path)s ».",
-                "%(count)s lieux exportés dans « %(path)s ».",
-                len(places),
-            )
-            % {"count": len(places), "path": path}
-        )
