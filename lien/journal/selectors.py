@@ -14,6 +14,7 @@ from typing import Any
 from django.apps import apps
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -96,13 +97,13 @@ def types_in(structure: Structure) -> list[tuple[str, str]]:
 def object_types() -> dict[str, str]:
     """model_name → its French name, for every model of Lien (what `object_type` holds)."""
     return {
-        model._meta.model_name: str(model._meta.verbose_name)
+        str(model._meta.model_name): str(model._meta.verbose_name)
         for model in apps.get_models()
         if model.__module__.startswith("lien.")
     }
 
 
-def parse_filters(structure: Structure, query) -> Filters:
+def parse_filters(structure: Structure, query: QueryDict) -> Filters:
     """Read the query string: a bad value is dropped (the page shows everything for it)."""
     members = members_of(structure)
     start, end = params.day(query.get("du")), params.day(query.get("au"))
