@@ -4,6 +4,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from lien.accounts.models import Structure
+from lien.core.scopes import scoped_manager
 
 
 class JournalEntry(models.Model):
@@ -38,6 +39,10 @@ class JournalEntry(models.Model):
     seq = models.BigIntegerField()
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+
+    # Read in a structure's scope only (core/scopes.py); cross-structure readers (the
+    # verification, the chain's own lookups) say so with `_base_manager`.
+    objects = scoped_manager()
 
     class Meta:
         verbose_name = "entrée du journal"
@@ -91,6 +96,8 @@ class JournalCheck(models.Model):
     broken_seq = models.BigIntegerField(null=True, blank=True)
     broken_entry_id = models.BigIntegerField(null=True, blank=True)
     reason = models.CharField(max_length=10, choices=Reason.choices, blank=True)
+
+    objects = scoped_manager()
 
     class Meta:
         verbose_name = _("vérification du journal")
