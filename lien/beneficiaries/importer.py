@@ -37,8 +37,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lien import journal
-from lien.beneficiaries.models import Beneficiary, BeneficiaryImport, ImportState, fold
+from lien.beneficiaries.models import Beneficiary, BeneficiaryImport, ImportState
 from lien.core import limits, taxonomy
+from lien.core.text import fold
 from lien.core.validators import normalise_phone, validate_insee_code, validate_postcode
 
 log = logging.getLogger("lien.imports")

@@ -18,8 +18,9 @@ from lien import journal
 from lien.accounts.models import Structure
 from lien.activities.models import Accompaniment
 from lien.appointments.models import Appointment
-from lien.beneficiaries.models import PERSONAL_FIELDS, Beneficiary, fold
+from lien.beneficiaries.models import PERSONAL_FIELDS, Beneficiary
 from lien.core import taxonomy
+from lien.core.text import fold
 from lien.core.validators import normalise_phone, validate_insee_code, validate_postcode
 
 IDENTITY_FIELDS = ("first_name", "last_name", "phone", "email", "notes")
