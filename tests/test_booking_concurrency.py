@@ -157,6 +157,7 @@ def test_one_contact_cannot_pass_the_open_booking_cap_by_booking_at_once(persona
     from django.db import connections
 
     from lien.appointments.services import appointment_book, policy_for
+    from lien.core.scopes import structure_scope
 
     policy = policy_for(personas.a)
     policy.max_open_per_contact = 1
@@ -173,13 +174,15 @@ def test_one_contact_cannot_pass_the_open_booking_cap_by_booking_at_once(persona
     def attempt(start) -> None:
         try:
             barrier.wait(timeout=TIMEOUT)
-            appointment_book(
-                motif=motif,
-                start=start,
-                place=personas.place_a,
-                first_name="Odile",
-                phone="06 11 22 33 44",
-            )
+            # A new thread starts with no scope: book as the public page does, in A's.
+            with structure_scope(personas.a):
+                appointment_book(
+                    motif=motif,
+                    start=start,
+                    place=personas.place_a,
+                    first_name="Odile",
+                    phone="06 11 22 33 44",
+                )
             outcomes.append("booked")
         except ValidationError:
             outcomes.append("capped")
