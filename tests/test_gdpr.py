@@ -486,8 +486,8 @@ def test_the_coordinator_sets_the_retention_period(personas):
     assert coordinator.post(url, {"months": "6"}).status_code == 302
     personas.a.refresh_from_db()
     assert personas.a.retention_months == 6
-    entry = JournalEntry.objects.get(action="structure.retention_changed")
-    assert entry.data == {"from": 12, "to": 6} and entry.actor == personas.coordinator
+    entry = JournalEntry.objects.get(action="structure.settings_updated")
+    assert entry.data == {"fields": ["retention_months"]} and entry.actor == personas.coordinator
     # Advisors read the report but cannot change the period.
     assert signed_in(personas.advisor).post(url, {"months": "1"}).status_code == 403
     personas.a.refresh_from_db()

@@ -130,7 +130,7 @@ def test_the_feed_lists_the_advisors_active_appointments_without_contact_details
         address="3 rue des Lilas",
         email="marcel@example.org",
     )
-    feed = feed_create(structure=personas.a, advisor=advisor)
+    feed = feed_create(structure=personas.a, advisor=advisor, actor=advisor)
 
     response = fetch(feed)
     assert response.status_code == 200
@@ -165,7 +165,11 @@ def test_the_feed_leaves_out_other_advisors(personas):
         timezone.localdate() + dt.timedelta(days=7),
         dt.time(9),
     )
-    _cal, events = parse(fetch(feed_create(structure=personas.a, advisor=personas.advisor)).content)
+    _cal, events = parse(
+        fetch(
+            feed_create(structure=personas.a, advisor=personas.advisor, actor=personas.advisor)
+        ).content
+    )
     uids = {str(e["UID"]) for e in events}
     assert f"rdv-{other.pk}@rdv.ville-a.example" not in uids
     assert f"rdv-{personas.appointment_b.pk}@rdv.ville-a.example" not in uids
@@ -174,8 +178,8 @@ def test_the_feed_leaves_out_other_advisors(personas):
 
 @pytest.mark.django_db
 def test_a_revoked_or_replaced_feed_is_gone(personas):
-    first = feed_create(structure=personas.a, advisor=personas.advisor)
-    second = feed_create(structure=personas.a, advisor=personas.advisor)
+    first = feed_create(structure=personas.a, advisor=personas.advisor, actor=personas.advisor)
+    second = feed_create(structure=personas.a, advisor=personas.advisor, actor=personas.advisor)
     first.refresh_from_db()
     assert first.revoked_at is not None and second.revoked_at is None
     assert fetch(first).status_code == 404
@@ -197,7 +201,7 @@ def test_an_unknown_token_is_404(personas):
 
 @pytest.mark.django_db
 def test_the_feed_stops_when_the_advisor_leaves_the_structure(personas):
-    feed = feed_create(structure=personas.a, advisor=personas.advisor)
+    feed = feed_create(structure=personas.a, advisor=personas.advisor, actor=personas.advisor)
     Membership.objects.filter(user=personas.advisor, structure=personas.a).delete()
     assert fetch(feed).status_code == 404
 
@@ -205,10 +209,10 @@ def test_the_feed_stops_when_the_advisor_leaves_the_structure(personas):
 @pytest.mark.django_db
 def test_a_feed_is_only_for_a_member(personas):
     with pytest.raises(ValidationError):
-        feed_create(structure=personas.a, advisor=personas.outsider)
+        feed_create(structure=personas.a, advisor=personas.outsider, actor=personas.outsider)
 
 
 @pytest.mark.django_db
 def test_the_feed_is_read_only(personas):
-    feed = feed_create(structure=personas.a, advisor=personas.advisor)
+    feed = feed_create(structure=personas.a, advisor=personas.advisor, actor=personas.advisor)
     assert Client().post(f"/agenda/{feed.token}.ics").status_code == 405

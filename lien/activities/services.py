@@ -1,11 +1,16 @@
 """Writes for activity reports: create, update, soft delete, and the values a report starts from.
 
+People are written by the beneficiaries' services and appointments by the appointments' ones:
+this module asks them (a person found or created from an appointment's contact, an anonymous
+person, the appointment linked to its person), and they journal those changes.
+
 The taxonomy rules live in `check_rules` and `check_counters`, used by the form (to show the
 messages next to the fields) and by the services (so no caller can save a bad report); the
 database repeats the essential ones as CHECK constraints.
 """
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -14,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lien import journal
+from lien.accounts.models import Structure, User
 from lien.activities.models import (
     EARLIEST_DATE,
     MAX_DURATION,
@@ -22,10 +28,14 @@ from lien.activities.models import (
     EntryDefaults,
     Kind,
 )
-from lien.activities.selectors import COUNTER_GROUPS, counters_of, find_contact_match
+from lien.activities.selectors import COUNTER_GROUPS, counters_of
+from lien.appointments.models import Appointment
+from lien.appointments.services import appointment_link_beneficiary
+from lien.beneficiaries import services as beneficiary_services
 from lien.beneficiaries.models import Beneficiary
 from lien.core import taxonomy, timefmt
 from lien.core.validators import validate_insee_code
+from lien.places.models import Place
 
 # Activity fields a report sets; multi-valued ones are given as lists and packed here.
 PACKED = ("themes", "procedure_themes", "materials", "tags")
@@ -134,8 +144,13 @@ def check_counters(counters: dict[str, int]) -> dict:
 
 
 def _validated(
-    values: dict[str, Any], kind: str, participants, counters, *, structure
-) -> tuple[list, dict]:
+    values: dict[str, Any],
+    kind: str,
+    participants: Iterable[Beneficiary],
+    counters: dict[str, int] | None,
+    *,
+    structure: Structure,
+) -> tuple[list[Beneficiary], dict[str, int]]:
     """Check a report's values and participants; returns those that apply to its kind."""
     participants = list(participants) if kind == Kind.COLLECTIVE else []
     counters = (counters or {}) if kind == Kind.COLLECTIVE else {}
@@ -172,7 +187,9 @@ def _packed(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _check_scope(structure, *, place, people) -> None:
+def _check_scope(
+    structure: Structure, *, place: Place | None, people: Iterable[Beneficiary]
+) -> None:
     if place is not None and place.structure_id != structure.pk:
         raise ValidationError({"place": _("Ce lieu n'existe pas.")})
     for person in people:
@@ -180,12 +197,14 @@ def _check_scope(structure, *, place, people) -> None:
             raise ValidationError(_("Cette personne n'existe pas."))
 
 
-def _when(day: dt.date, structure) -> dt.datetime:
+def _when(day: dt.date, structure: Structure) -> dt.datetime:
     """Noon of a report's day in the structure's zone: the instant it counts as activity."""
     return dt.datetime.combine(day, dt.time(12), tzinfo=timefmt.zone_of(structure))
 
 
-def _snapshot(activity: Activity, person: Beneficiary, *, first_time: bool | None = None):
+def _snapshot(
+    activity: Activity, person: Beneficiary, *, first_time: bool | None = None
+) -> Accompaniment:
     if first_time is None:
         first_time = not (
             Accompaniment.objects.filter(beneficiary=person, live=True, date__lte=activity.date)
@@ -209,11 +228,10 @@ def _snapshot(activity: Activity, person: Beneficiary, *, first_time: bool | Non
     )
 
 
-def _touch(people, day: dt.date, structure) -> None:
+def _touch(people: Iterable[Beneficiary], day: dt.date, structure: Structure) -> None:
     """The retention clock of each person restarts at their latest accompaniment."""
-    when = _when(day, structure)
-    Beneficiary.objects.filter(pk__in=[p.pk for p in people], last_activity_at__lt=when).update(
-        last_activity_at=when
+    beneficiary_services.beneficiaries_active_on(
+        beneficiaries=list(people), when=_when(day, structure)
     )
 
 
@@ -242,49 +260,37 @@ def anonymous_rows(activity: Activity, counters: dict[str, int]) -> list[Accompa
     ]
 
 
-def _anonymous_person(*, structure, actor, profile: dict[str, Any]) -> Beneficiary:
-    person = Beneficiary(
+PROFILE_KEYS = ("age_band", "gender", "social_status", "commune", "commune_insee")
+
+
+def _anonymous_person(*, structure: Structure, actor: User, profile: dict[str, Any]) -> Beneficiary:
+    return beneficiary_services.beneficiary_create(
         structure=structure,
+        actor=actor,
+        source={"source": "activity"},
         anonymous=True,
-        age_band=profile.get("age_band") or taxonomy.NOT_GIVEN,
-        gender=profile.get("gender") or taxonomy.NOT_GIVEN,
-        social_status=profile.get("social_status") or taxonomy.NOT_GIVEN,
-        commune=(profile.get("commune") or "").strip(),
-        commune_insee=(profile.get("commune_insee") or "").strip(),
-        created_by=actor,
+        **{key: profile.get(key) or _blank(key) for key in PROFILE_KEYS},
     )
-    person.full_clean()
-    person.save()
-    return person
 
 
-def person_from_contact(*, appointment, actor) -> Beneficiary:
+def _blank(key: str) -> str:
+    return "" if key.startswith("commune") else taxonomy.NOT_GIVEN
+
+
+def person_from_contact(*, appointment: Appointment, actor: User) -> Beneficiary:
     """The identified person of an appointment: found by phone or e-mail, or created."""
-    found = find_contact_match(appointment)
-    if found is not None:
-        return found
-    person = Beneficiary(
+    return beneficiary_services.beneficiary_find_or_create(
         structure=appointment.structure,
+        actor=actor,
         first_name=appointment.first_name,
         last_name=appointment.last_name,
         phone=appointment.phone,
         email=appointment.email,
-        created_by=actor,
+        source={"source": "appointment", "appointment": appointment.pk},
     )
-    person.full_clean()
-    person.save()
-    journal.record(
-        structure=appointment.structure,
-        action="beneficiary.created",
-        obj=person,
-        actor=actor,
-        subject=person,
-        data={"source": "appointment", "appointment": appointment.pk},
-    )
-    return person
 
 
-def _remember(*, user, structure, activity: Activity) -> None:
+def _remember(*, user: User, structure: Structure, activity: Activity) -> None:
     values = {
         "place_type": activity.place_type,
         "place": activity.place_id,
@@ -302,15 +308,15 @@ def _remember(*, user, structure, activity: Activity) -> None:
 @transaction.atomic
 def activity_create(
     *,
-    structure,
-    advisor,
+    structure: Structure,
+    advisor: User,
     kind: str,
     values: dict[str, Any],
     beneficiary: Beneficiary | None = None,
     profile: dict[str, Any] | None = None,
-    participants=(),
+    participants: Iterable[Beneficiary] = (),
     counters: dict[str, int] | None = None,
-    appointment=None,
+    appointment: Appointment | None = None,
     from_contact: bool = False,
     duplicated_from: Activity | None = None,
 ) -> Activity:
@@ -333,15 +339,16 @@ def activity_create(
         if Activity.objects.filter(appointment=appointment).exists():
             raise ValidationError(_("Ce rendez-vous a déjà un compte rendu."))
     if kind == Kind.INDIVIDUAL and beneficiary is None and appointment is not None:
-        if appointment.beneficiary_id and appointment.beneficiary.is_identified:
+        if appointment.beneficiary is not None and appointment.beneficiary.is_identified:
             beneficiary = appointment.beneficiary
         elif from_contact:
             beneficiary = person_from_contact(appointment=appointment, actor=advisor)
     if kind == Kind.INDIVIDUAL and beneficiary is None:
         beneficiary = _anonymous_person(structure=structure, actor=advisor, profile=profile or {})
     if appointment is not None and beneficiary is not None and not appointment.beneficiary_id:
-        appointment.beneficiary = beneficiary
-        appointment.save(update_fields=["beneficiary"])
+        appointment_link_beneficiary(
+            appointment=appointment, beneficiary=beneficiary, actor=advisor
+        )
 
     activity = Activity(
         structure=structure,
@@ -353,7 +360,10 @@ def activity_create(
     )
     activity.full_clean()
     activity.save()
-    people = [beneficiary] if kind == Kind.INDIVIDUAL else participants
+    people = participants
+    if kind == Kind.INDIVIDUAL:
+        assert beneficiary is not None  # given, found from the appointment, or anonymous above
+        people = [beneficiary]
     rows = []
     for person in people:
         first_time = None
@@ -384,11 +394,11 @@ def activity_create(
 def activity_update(
     *,
     activity: Activity,
-    actor,
+    actor: User,
     values: dict[str, Any],
     beneficiary: Beneficiary | None = None,
     profile: dict[str, Any] | None = None,
-    participants=(),
+    participants: Iterable[Beneficiary] = (),
     counters: dict[str, int] | None = None,
 ) -> Activity:
     """Change a report; journalled with the names of the changed fields (never their values)."""
@@ -420,11 +430,13 @@ def activity_update(
     if kind == Kind.INDIVIDUAL:
         current = rows[0] if rows else None
         person = current.beneficiary if current else None
-        if beneficiary is None and person is not None and person.anonymous:
+        if beneficiary is None and current is not None and person is not None and person.anonymous:
             # Still anonymous: the same anonymous person, with the profile as now given.
-            for key in ("age_band", "gender", "social_status", "commune", "commune_insee"):
-                setattr(person, key, (profile or {}).get(key) or getattr(person, key))
-            person.save()
+            person = beneficiary_services.beneficiary_update(
+                beneficiary=person,
+                actor=actor,
+                **{key: (profile or {}).get(key) or getattr(person, key) for key in PROFILE_KEYS},
+            )
             returning = (profile or {}).get("returning", not current.first_time)
             new = _snapshot(activity, person, first_time=not returning)
         elif beneficiary is None:
@@ -477,7 +489,7 @@ def activity_update(
 
 
 @transaction.atomic
-def activity_delete(*, activity: Activity, actor) -> Activity:
+def activity_delete(*, activity: Activity, actor: User) -> Activity:
     """Soft delete: the report disappears from lists and statistics, the rows stay."""
     activity = Activity.objects.select_for_update().get(pk=activity.pk)
     if activity.deleted_at is not None:
@@ -526,3 +538,67 @@ def activity_duplicate(*, activity: Activity) -> dict[str, Any]:
         "tags": activity.tag_list,
     }
     return initial
+
+
+# --- Writes other apps ask for ---------------------------------------------------------------
+
+
+@transaction.atomic
+def accompaniments_merge(
+    *, source: Beneficiary, target: Beneficiary, actor: User | None
+) -> tuple[int, int]:
+    """Move every accompaniment of `source` to `target` (two records of one person being
+    merged); an activity both took part in keeps one row, `target`'s. Returns (moved, dropped);
+    each activity touched is journalled about `target`."""
+    shared = set(
+        Accompaniment.objects.filter(beneficiary=target).values_list("activity_id", flat=True)
+    )
+    rows = Accompaniment.objects.filter(beneficiary=source)
+    touched = set(rows.values_list("activity_id", flat=True))
+    duplicates = rows.filter(activity_id__in=shared)
+    dropped = duplicates.count()
+    duplicates.delete()
+    moved = Accompaniment.objects.filter(beneficiary=source).update(beneficiary=target)
+    for activity in Activity.objects.filter(pk__in=touched).order_by("pk"):
+        journal.record(
+            structure=activity.structure,
+            action="activity.participant_merged",
+            obj=activity,
+            actor=actor,
+            subject=target,
+            data={"from": source.pk, "to": target.pk},
+        )
+    return moved, dropped
+
+
+@transaction.atomic
+def activity_notes_erase(
+    *,
+    beneficiary_ids: list[int],
+    subject: Beneficiary | int | None,
+    actor: User | None = None,
+    actor_label: str = "",
+    reason: str = "",
+) -> int:
+    """Empty the notes of the individual activities of these people (GDPR erasure); a
+    workshop's notes are about a group and stay. Each report emptied is journalled."""
+    emptied = list(
+        Activity.objects.filter(
+            kind=Kind.INDIVIDUAL, accompaniments__beneficiary_id__in=beneficiary_ids
+        )
+        .exclude(notes="")
+        .distinct()
+        .order_by("pk")
+    )
+    Activity.objects.filter(pk__in=[a.pk for a in emptied]).update(notes="")
+    for activity in emptied:
+        journal.record(
+            structure=activity.structure,
+            action="activity.notes_erased",
+            obj=activity,
+            actor=actor,
+            actor_label=actor_label,
+            subject=subject,
+            data={"fields": ["notes"], **({"reason": reason} if reason else {})},
+        )
+    return len(emptied)

@@ -1,28 +1,41 @@
-"""Writes for appointments: book, move, cancel, set status, record a walk-in.
+"""Writes for appointments: book, move, cancel, set status, record a walk-in, link to a
+person's record, anonymise; motifs, absences, the booking policy.
 
-Every write journals who did it: a staff member (`actor`) or the resident's link.
+This app's models are written here (and by notifications.py, delivery.py and feeds.py for
+messages and feeds) only: other apps call these functions. Every write journals who did it: a
+staff member (`actor`), the resident's link, the worker or an operator (`actor_label`).
 """
 
 import datetime as dt
+import re
+from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lien import journal
+from lien.accounts.models import Structure, User
 from lien.appointments import notifications
 from lien.appointments.models import (
     ACTIVE_STATUSES,
+    Absence,
     Appointment,
     BookingPolicy,
     Channel,
     LocationType,
+    Message,
     MessageKind,
     Motif,
     Status,
 )
 from lien.appointments.selectors import slots_for
+from lien.appointments.slots import Slot
+from lien.beneficiaries.models import Beneficiary
+from lien.core.changes import changed_fields
 from lien.core.validators import normalise_phone
 from lien.places.models import Place
 
@@ -32,15 +45,46 @@ RESIDENT_LINK = "resident-link"
 class SlotTaken(Exception):
     """The chosen time was booked meanwhile; `alternatives` are the next free slots."""
 
-    def __init__(self, alternatives):
+    def __init__(self, alternatives: list[Slot]) -> None:
         super().__init__(_("Ce créneau vient d'être réservé."))
         self.alternatives = alternatives
 
 
-def policy_for(structure) -> BookingPolicy:
-    policy, _created = BookingPolicy.objects.get_or_create(
-        structure=structure, defaults={"reminders": BookingPolicy.DEFAULT_REMINDERS}
-    )
+def policy_for(structure: Structure) -> BookingPolicy:
+    """The structure's booking policy; the default one is created the first time it is needed."""
+    policy = BookingPolicy.objects.filter(structure=structure).first()
+    if policy is not None:
+        return policy
+    try:
+        return booking_policy_save(
+            policy=BookingPolicy(structure=structure, reminders=BookingPolicy.DEFAULT_REMINDERS),
+            actor=None,
+            actor_label="system",
+        )
+    except (IntegrityError, ValidationError):
+        # Created meanwhile by a concurrent request (one policy per structure).
+        return BookingPolicy.objects.get(structure=structure)
+
+
+@transaction.atomic
+def booking_policy_save(
+    *, policy: BookingPolicy, actor: User | None, actor_label: str = ""
+) -> BookingPolicy:
+    """Create or change a structure's reminders and open-booking cap (operators, in the admin)."""
+    created = policy.pk is None
+    policy.full_clean()
+    changed = changed_fields(policy)
+    policy.save()
+    who: dict[str, Any] = {
+        "structure": policy.structure,
+        "obj": policy,
+        "actor": actor,
+        "actor_label": actor_label,
+    }
+    if created:
+        journal.record(action="booking_policy.created", **who)
+    elif changed:
+        journal.record(action="booking_policy.updated", data={"fields": changed}, **who)
     return policy
 
 
@@ -50,7 +94,7 @@ def _contact(phone: str, email: str) -> tuple[str, str]:
     return phone, email
 
 
-def _lock_contact(structure, *keys: str) -> None:
+def _lock_contact(structure: Structure, *keys: str) -> None:
     """Serialise the bookings of one contact until the transaction ends (PostgreSQL).
 
     Without it, two simultaneous bookings with the same phone could both pass the open-booking
@@ -66,7 +110,9 @@ def _lock_contact(structure, *keys: str) -> None:
             )
 
 
-def _journal(appointment: Appointment, action: str, actor, data: dict | None = None) -> None:
+def _journal(
+    appointment: Appointment, action: str, actor: User | None, data: dict | None = None
+) -> None:
     """Journal a change to an appointment, about its person, by staff or the resident's link."""
     journal.record(
         structure=appointment.structure,
@@ -79,7 +125,7 @@ def _journal(appointment: Appointment, action: str, actor, data: dict | None = N
     )
 
 
-def _check_open_cap(structure, phone: str, email: str) -> None:
+def _check_open_cap(structure: Structure, phone: str, email: str) -> None:
     _lock_contact(structure, phone, email)
     cap = policy_for(structure).max_open_per_contact
     open_ = Appointment.objects.of_structure(structure).filter(
@@ -96,7 +142,9 @@ def _check_open_cap(structure, phone: str, email: str) -> None:
             )
 
 
-def _alternatives(motif: Motif, place: Place | None, staff: bool, now=None, limit: int = 3):
+def _alternatives(
+    motif: Motif, place: Place | None, staff: bool, now: dt.datetime | None = None, limit: int = 3
+) -> list[Slot]:
     from lien.appointments.selectors import distinct_times
 
     return distinct_times(slots_for(motif, place=place, staff=staff, now=now))[:limit]
@@ -115,9 +163,9 @@ def appointment_book(
     note: str = "",
     address: str = "",
     channel: str = Channel.ONLINE,
-    actor=None,
+    actor: User | None = None,
     now: dt.datetime | None = None,
-    beneficiary=None,
+    beneficiary: Beneficiary | None = None,
 ) -> Appointment:
     """Book `motif` at `start` with any advisor free then; raise SlotTaken if none is.
 
@@ -228,7 +276,7 @@ def _overlaps(appointment: Appointment) -> bool:
 
 
 @transaction.atomic
-def appointment_cancel(*, appointment: Appointment, actor=None) -> Appointment:
+def appointment_cancel(*, appointment: Appointment, actor: User | None = None) -> Appointment:
     """Cancel: by the resident (excused) when no staff actor, else by the service (revoked).
 
     The slot is free at once; pending reminders are withdrawn; the person is told.
@@ -249,7 +297,11 @@ def appointment_cancel(*, appointment: Appointment, actor=None) -> Appointment:
 
 @transaction.atomic
 def appointment_move(
-    *, appointment: Appointment, start: dt.datetime, actor=None, now: dt.datetime | None = None
+    *,
+    appointment: Appointment,
+    start: dt.datetime,
+    actor: User | None = None,
+    now: dt.datetime | None = None,
 ) -> Appointment:
     """Move to another free time of the same motif and place (any free advisor)."""
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
@@ -295,7 +347,7 @@ def appointment_move(
 
 
 @transaction.atomic
-def appointment_set_status(*, appointment: Appointment, status: str, actor) -> Appointment:
+def appointment_set_status(*, appointment: Appointment, status: str, actor: User) -> Appointment:
     """Record what happened: seen, no-show, excused, revoked (or back to unknown)."""
     if status not in Status.values:
         raise ValidationError(_("Statut inconnu."))
@@ -330,10 +382,10 @@ def appointment_set_status(*, appointment: Appointment, status: str, actor) -> A
 def appointment_record_walk_in(
     *,
     motif: Motif,
-    advisor,
+    advisor: User,
     place: Place | None,
     first_name: str,
-    actor,
+    actor: User,
     start: dt.datetime | None = None,
 ) -> Appointment:
     """Someone came without an appointment and was helped: recorded as seen."""
@@ -369,27 +421,168 @@ def appointment_record_walk_in(
 
 
 @transaction.atomic
-def motif_save(*, motif: Motif, places, actor) -> Motif:
+def motif_save(
+    *, motif: Motif, places: Iterable[Place], actor: User | None, actor_label: str = ""
+) -> Motif:
+    """Create or change a motif and the places it is offered in; journalled with the names of
+    the changed fields (`places` when they changed)."""
+    created = motif.pk is None
     motif.full_clean()
+    changed = changed_fields(motif)
+    before = set() if created else set(motif.places.values_list("pk", flat=True))
     motif.save()
     motif.places.set(places)
-    journal.record(structure=motif.structure, action="motif.saved", obj=motif, actor=actor)
+    if before != {p.pk for p in places} and not created:
+        changed.append("places")
+    who: dict[str, Any] = {
+        "structure": motif.structure,
+        "obj": motif,
+        "actor": actor,
+        "actor_label": actor_label,
+    }
+    if created:
+        journal.record(action="motif.created", **who)
+    elif changed:
+        journal.record(action="motif.updated", data={"fields": changed}, **who)
     return motif
 
 
+def _absence_data(absence: Absence) -> dict:
+    # When and whose, never the reason: free text may say why someone is away.
+    return {
+        "advisor": absence.advisor_id,
+        "start": absence.start.isoformat(),
+        "end": absence.end.isoformat(),
+    }
+
+
 @transaction.atomic
-def absence_create(*, structure, advisor, start, end, reason: str = "", actor):
+def absence_create(
+    *,
+    structure: Structure,
+    advisor: User,
+    start: dt.datetime,
+    end: dt.datetime,
+    reason: str = "",
+    actor: User,
+) -> Absence:
     """Record an advisor's absence; booked appointments in it are listed for the staff."""
-    from lien.appointments.models import Absence
 
     absence = Absence(structure=structure, advisor=advisor, start=start, end=end, reason=reason)
     absence.full_clean()
     absence.save()
-    journal.record(structure=structure, action="absence.created", obj=absence, actor=actor)
+    journal.record(
+        structure=structure,
+        action="absence.created",
+        obj=absence,
+        actor=actor,
+        data=_absence_data(absence),
+    )
     return absence
 
 
 @transaction.atomic
-def absence_delete(*, absence, actor) -> None:
-    journal.record(structure=absence.structure, action="absence.deleted", obj=absence, actor=actor)
+def absence_delete(*, absence: Absence, actor: User | None, actor_label: str = "") -> None:
+    journal.record(
+        structure=absence.structure,
+        action="absence.deleted",
+        obj=absence,
+        actor=actor,
+        actor_label=actor_label,
+        data=_absence_data(absence),
+    )
     absence.delete()
+
+
+# --- Writes other apps ask for ---------------------------------------------------------------
+
+
+@transaction.atomic
+def appointment_link_beneficiary(
+    *, appointment: Appointment, beneficiary: Beneficiary, actor: User | None
+) -> Appointment:
+    """Link an appointment to a person's record: the person of its report, or the record
+    another was merged into. Journalled about the person (and the previous one, if any)."""
+    if beneficiary.structure_id != appointment.structure_id:
+        raise ValidationError(_("Cette personne n'existe pas."))
+    current = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    previous = current.beneficiary_id
+    if previous == beneficiary.pk:
+        return appointment
+    current.beneficiary = beneficiary
+    current.save(update_fields=["beneficiary"])
+    appointment.beneficiary = beneficiary
+    journal.record(
+        structure=appointment.structure,
+        action="appointment.beneficiary_linked",
+        obj=appointment,
+        subject=beneficiary,
+        actor=actor,
+        data={"previous": previous} if previous else None,
+    )
+    return appointment
+
+
+def _without(text: str, values: Iterable[str]) -> str:
+    """`text` with every occurrence of `values` (any case) replaced by « … »."""
+    for value in sorted({v for v in values if v}, key=len, reverse=True):
+        text = re.sub(re.escape(value), "…", text, flags=re.IGNORECASE)
+    return text
+
+
+ANONYMISED_NAME = "Personne anonymisée"
+# Appointments must keep a phone or an e-mail unless they are walk-ins (CHECK constraint
+# `appointment_has_contact`). The reserved `.invalid` domain (RFC 2606) can never receive
+# mail, and every queued message of the person is withdrawn before this is written.
+ANONYMISED_EMAIL = "personne-anonymisee@anonyme.invalid"
+
+
+@transaction.atomic
+def appointments_anonymise(
+    *,
+    structure: Structure,
+    appointment_ids: Iterable[int],
+    contacts: Iterable[str],
+    subject: Beneficiary | int | None,
+    actor: User | None = None,
+    actor_label: str = "",
+    reason: str = "",
+) -> int:
+    """Erase a person's data from their appointments and messages (GDPR erasure).
+
+    The appointments lose name, contact, message and address; their queued messages are
+    withdrawn; every message of the structure sent to one of `contacts` (their phones and
+    e-mails) or about these appointments loses its recipient, and a delivery error quoting
+    them loses the quote. One `appointment.anonymised` entry per appointment, about `subject`.
+    """
+    from lien.appointments.notifications import withdraw_pending
+
+    ids = list(appointment_ids)
+    contacts = {c for c in contacts if c}
+    appointments = Appointment.objects.filter(pk__in=ids)
+    touched = list(appointments.order_by("pk"))
+    for appointment in touched:
+        withdraw_pending(appointment)
+    messages = Message.objects.filter(
+        Q(appointment_id__in=ids) | Q(structure=structure, recipient__in=contacts)
+    )
+    # A delivery error may quote the address it was refused for.
+    for message in messages.exclude(error="").only("pk", "error", "recipient"):
+        error = _without(message.error, [message.recipient, *contacts])
+        if error != message.error:
+            Message.objects.filter(pk=message.pk).update(error=error)
+    messages.update(recipient="")
+    blank = {"first_name": ANONYMISED_NAME, "last_name": "", "note": "", "address": ""}
+    appointments.filter(channel=Channel.WALK_IN).update(**blank, phone="", email="")
+    appointments.exclude(channel=Channel.WALK_IN).update(**blank, phone="", email=ANONYMISED_EMAIL)
+    for appointment in touched:
+        journal.record(
+            structure=appointment.structure,
+            action="appointment.anonymised",
+            obj=appointment,
+            subject=subject,
+            actor=actor,
+            actor_label=actor_label,
+            data={"reason": reason} if reason else None,
+        )
+    return len(touched)

@@ -16,7 +16,6 @@ needed for it.
 import datetime as dt
 import json
 import logging
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,9 +27,12 @@ from django.utils.translation import gettext_lazy as _
 
 from lien import journal
 from lien.accounts.models import Structure
+from lien.accounts.services import structure_save
 from lien.activities.models import Accompaniment, Activity, Kind
-from lien.appointments.models import Appointment, Channel, Message
-from lien.appointments.notifications import withdraw_pending
+from lien.activities.services import activity_notes_erase
+from lien.appointments.models import Appointment
+from lien.appointments.services import ANONYMISED_NAME as ANONYMISED_NAME  # erased bookings
+from lien.appointments.services import appointments_anonymise
 from lien.beneficiaries.models import PERSONAL_FIELDS, Beneficiary
 from lien.core import taxonomy, timefmt
 from lien.journal import actions
@@ -39,11 +41,6 @@ from lien.journal.models import JournalEntry
 log = logging.getLogger("lien.gdpr")
 
 DAYS_PER_MONTH = 30.44
-ANONYMISED_NAME = "Personne anonymisée"
-# Appointments must keep a phone or an e-mail unless they are walk-ins (CHECK constraint
-# `appointment_has_contact`). The reserved `.invalid` domain (RFC 2606) can never receive
-# mail, and every queued message of the person is withdrawn before this is written.
-ANONYMISED_EMAIL = "personne-anonymisee@anonyme.invalid"
 # What erasure writes in each personal field of the person.
 EMPTY_VALUES = {name: None if name == "birth_year" else "" for name in PERSONAL_FIELDS}
 
@@ -68,13 +65,6 @@ def _contacts(people) -> tuple[set[str], set[str]]:
     phones = {p.phone for p in people if p.phone}
     emails = {p.email.strip().lower() for p in people if p.email.strip()}
     return phones, emails
-
-
-def _without(text: str, values) -> str:
-    """`text` with every occurrence of `values` (any case) replaced by « … »."""
-    for value in sorted({v for v in values if v}, key=len, reverse=True):
-        text = re.sub(re.escape(value), "…", text, flags=re.IGNORECASE)
-    return text
 
 
 def _appointments_of(person: Beneficiary, ids: list[int], phones: set[str], emails: set[str]):
@@ -207,11 +197,12 @@ def erase(
 ) -> bool:
     """Anonymise one person and every record merged into them; returns False if already done.
 
-    Empties the identity, contact and notes (the statistical profile stays); anonymises their
-    appointments, linked to the record or not (an online booking made with their phone or
-    e-mail is theirs too), the notes of their individual activities; withdraws their queued
-    messages and blanks every recipient that was their phone or e-mail; shreds the personal
-    values of the journal entries about them; journals `beneficiary.erased`.
+    Empties the identity, contact and notes (the statistical profile stays); has their
+    appointments anonymised, linked to the record or not (an online booking made with their
+    phone or e-mail is theirs too), their queued messages withdrawn and every recipient that was
+    their phone or e-mail blanked (appointments' services), the notes of their individual
+    activities emptied (activities' services); shreds the personal values of the journal
+    entries about them; journals `beneficiary.erased`.
     """
     person = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
     if person.anonymised_at is not None:
@@ -229,26 +220,16 @@ def erase(
         record.anonymised_at = record.anonymised_at or now
         record.save(update_fields=[*EMPTY_VALUES, "anonymised_at"])
 
-    appointments = Appointment.objects.filter(pk__in=appointment_ids)
-    for appointment in appointments:
-        withdraw_pending(appointment)
-    messages = Message.objects.filter(
-        Q(appointment_id__in=appointment_ids)
-        | Q(structure=person.structure, recipient__in=[*phones, *emails])
+    who = {"actor": actor, "actor_label": actor_label}
+    appointments_anonymise(
+        structure=person.structure,
+        appointment_ids=appointment_ids,
+        contacts=[*phones, *emails],
+        subject=person,
+        reason=reason,
+        **who,
     )
-    # A delivery error may quote the address it was refused for.
-    for message in messages.exclude(error="").only("pk", "error", "recipient"):
-        error = _without(message.error, [message.recipient, *phones, *emails])
-        if error != message.error:
-            Message.objects.filter(pk=message.pk).update(error=error)
-    messages.update(recipient="")
-    blank = {"first_name": ANONYMISED_NAME, "last_name": "", "note": "", "address": ""}
-    appointments.filter(channel=Channel.WALK_IN).update(**blank, phone="", email="")
-    appointments.exclude(channel=Channel.WALK_IN).update(**blank, phone="", email=ANONYMISED_EMAIL)
-
-    Activity.objects.filter(kind=Kind.INDIVIDUAL, accompaniments__beneficiary_id__in=ids).exclude(
-        notes=""
-    ).update(notes="")
+    activity_notes_erase(beneficiary_ids=ids, subject=person, reason=reason, **who)
 
     journal.shred(subject_ids=ids)
     journal.record(
@@ -335,16 +316,5 @@ def retention_set(*, structure: Structure, months: int, actor) -> Structure:
 
     if not 1 <= months <= 120:
         raise ValidationError(_("La durée de conservation va de 1 à 120 mois."))
-    previous = structure.retention_months
-    if previous == months:
-        return structure
     structure.retention_months = months
-    structure.save(update_fields=["retention_months"])
-    journal.record(
-        structure=structure,
-        action="structure.retention_changed",
-        obj=structure,
-        actor=actor,
-        data={"from": previous, "to": months},
-    )
-    return structure
+    return structure_save(structure=structure, actor=actor)

@@ -37,6 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lien import journal
+from lien.accounts.models import Structure, User
 from lien.beneficiaries.models import Beneficiary, BeneficiaryImport, ImportState
 from lien.core import limits, taxonomy
 from lien.core.text import fold
@@ -398,6 +399,33 @@ def _thousands(number: int) -> str:
     return f"{number:,}".replace(",", "\u202f")
 
 
+# --- Queueing ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def import_queue(
+    *, structure: Structure, actor: User, filename: str, content: bytes, total: int
+) -> BeneficiaryImport:
+    """Keep a checked file to be written by the worker (or by its status page)."""
+    job = BeneficiaryImport(
+        structure=structure,
+        created_by=actor,
+        filename=filename[:200],
+        content=content,
+        total=total,
+    )
+    job.full_clean(exclude=["content"])
+    job.save()
+    journal.record(
+        structure=structure,
+        action="beneficiary.import_queued",
+        obj=job,
+        actor=actor,
+        data={"rows": total},
+    )
+    return job
+
+
 # --- Progress ---------------------------------------------------------------------------------
 
 
@@ -459,6 +487,8 @@ def _fail_stale(now: dt.datetime) -> None:
             content=b"",
             report=[{"row": None, "message": _("Import interrompu : rien n’a été enregistré.")}],
         )
+        for job in BeneficiaryImport.objects.filter(pk__in=stale).select_related("structure"):
+            _journal_failure(job, "interrupted", actor_label="worker")
 
 
 def run_pending(import_pk: int | None = None) -> int:
@@ -484,6 +514,18 @@ def _finish(job: BeneficiaryImport, state: str, report: list[dict], done: int) -
     )
 
 
+def _journal_failure(job: BeneficiaryImport, reason: str, *, actor_label: str = "") -> None:
+    """An import ended without writing anything: `reason` is a code, never a row's values."""
+    journal.record(
+        structure=job.structure,
+        action="beneficiary.import_failed",
+        obj=job,
+        actor=job.created_by if not actor_label else None,
+        actor_label=actor_label or ("" if job.created_by else "worker"),
+        data={"reason": reason},
+    )
+
+
 def _run(job: BeneficiaryImport) -> None:
     """Check the file again and write every row in one transaction (all or nothing)."""
     try:
@@ -496,6 +538,7 @@ def _run(job: BeneficiaryImport) -> None:
             if errors:
                 report = [{"row": None, "message": e} for e in errors]
                 _finish(job, ImportState.FAILED, report, 0)
+                _journal_failure(job, "invalid")
                 return
             created, report = _write(job, rows)
             journal.record(
@@ -510,7 +553,9 @@ def _run(job: BeneficiaryImport) -> None:
     except DatabaseError:
         log.exception("import %s failed", job.pk)
         message = _("Import refusé par la base de données : rien n’a été enregistré.")
-        _finish(job, ImportState.FAILED, [{"row": None, "message": message}], 0)
+        with transaction.atomic():
+            _finish(job, ImportState.FAILED, [{"row": None, "message": message}], 0)
+            _journal_failure(job, "database")
 
 
 def _write(job: BeneficiaryImport, rows: list[Row]) -> tuple[int, list[dict]]:

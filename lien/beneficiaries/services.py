@@ -1,7 +1,9 @@
-"""Writes about the people helped: create, update, duplicates, merge, information notice.
+"""Writes about the people helped: create, find or create, update, duplicates, merge,
+information notice, the clock of their latest activity.
 
-Every write is journalled; personal values (names, contact, notes) only ever go in the entry's
-`personal` part, which is shredded when the person is erased.
+This module (with gdpr.py and importer.py) is the only one writing `Beneficiary` rows: other
+apps call it. Every write is journalled; personal values (names, contact, notes) only ever go
+in the entry's `personal` part, which is shredded when the person is erased.
 """
 
 import datetime as dt
@@ -15,9 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lien import journal
-from lien.accounts.models import Structure
-from lien.activities.models import Accompaniment
+from lien.accounts.models import Structure, User
 from lien.appointments.models import Appointment
+from lien.appointments.services import appointment_link_beneficiary
 from lien.beneficiaries.models import PERSONAL_FIELDS, Beneficiary
 from lien.core import taxonomy
 from lien.core.text import fold
@@ -89,11 +91,14 @@ def _apply(beneficiary: Beneficiary, values: dict[str, Any]) -> None:
 
 
 @transaction.atomic
-def beneficiary_create(*, structure: Structure, actor, **values: Any) -> Beneficiary:
+def beneficiary_create(
+    *, structure: Structure, actor: User, source: dict[str, Any] | None = None, **values: Any
+) -> Beneficiary:
     """Record a person (identified, or anonymous with a profile only).
 
     The phone is normalised to +33…; the age band is computed from the birth year when it is
-    known (a typed band is then ignored).
+    known (a typed band is then ignored). `source` says where the record comes from, for the
+    journal (`{"source": "appointment", "appointment": 12}`): ids and codes, no values.
     """
     values = _clean_values(values, today=timezone.localdate())
     beneficiary = Beneficiary(structure=structure, created_by=actor)
@@ -106,13 +111,66 @@ def beneficiary_create(*, structure: Structure, actor, **values: Any) -> Benefic
         obj=beneficiary,
         actor=actor,
         subject=beneficiary,
-        data={"anonymous": beneficiary.anonymous},
+        data={"anonymous": beneficiary.anonymous, **(source or {})},
     )
     return beneficiary
 
 
+def find_by_contact(*, structure: Structure, phone: str, email: str) -> Beneficiary | None:
+    """The identified person of the structure with this phone (+33…) or e-mail, if any."""
+    contact = Q()
+    if phone:
+        contact |= Q(phone=phone)
+    if email:
+        contact |= Q(email__iexact=email)
+    if not contact:
+        return None
+    people = Beneficiary.objects.of_structure(structure).identified()
+    return people.filter(contact).order_by("pk").first()
+
+
 @transaction.atomic
-def beneficiary_update(*, beneficiary: Beneficiary, actor, **values: Any) -> Beneficiary:
+def beneficiary_find_or_create(
+    *,
+    structure: Structure,
+    actor: User,
+    first_name: str,
+    last_name: str = "",
+    phone: str = "",
+    email: str = "",
+    source: dict[str, Any] | None = None,
+) -> Beneficiary:
+    """The identified person with this phone or e-mail, or a new record with these details
+    (an appointment's contact becoming the person of its report)."""
+    found = find_by_contact(structure=structure, phone=phone, email=email)
+    if found is not None:
+        return found
+    return beneficiary_create(
+        structure=structure,
+        actor=actor,
+        source=source,
+        first_name=first_name,
+        last_name=last_name,
+        phone=phone,
+        email=email,
+    )
+
+
+def beneficiaries_active_on(*, beneficiaries: list[Beneficiary], when: dt.datetime) -> None:
+    """Restart the retention clock of these people at `when` (their latest accompaniment).
+
+    Not journalled on its own: the clock is derived from the activity that moves it, which
+    its service journals (`activity.created`, `activity.updated`).
+    """
+    Beneficiary.objects.filter(
+        pk__in=[p.pk for p in beneficiaries], last_activity_at__lt=when
+    ).update(last_activity_at=when)
+
+
+@transaction.atomic
+def beneficiary_update(
+    *, beneficiary: Beneficiary, actor: User | None, **values: Any
+) -> Beneficiary:
     """Change a person's record; the journal lists the changed field names only."""
     if beneficiary.anonymised_at or beneficiary.merged_into_id:
         raise ValidationError(
@@ -219,7 +277,7 @@ _FILLABLE = ("first_name", "last_name", "phone", "email", "birth_year", *PROFILE
 
 
 @transaction.atomic
-def beneficiary_merge(*, keep: Beneficiary, other: Beneficiary, actor) -> Beneficiary:
+def beneficiary_merge(*, keep: Beneficiary, other: Beneficiary, actor: User) -> Beneficiary:
     """Merge `other` into `keep`: every appointment and accompaniment moves to `keep`.
 
     `keep`'s empty fields are filled from `other`; `other` stays as an empty record pointing at
@@ -240,15 +298,14 @@ def beneficiary_merge(*, keep: Beneficiary, other: Beneficiary, actor) -> Benefi
             _("Gardez plutôt la fiche identifiée et fusionnez-y la fiche anonyme.")
         )
 
-    # Accompaniments: one row per person and activity, so a shared activity keeps one row.
-    shared = set(
-        Accompaniment.objects.filter(beneficiary=keep).values_list("activity_id", flat=True)
-    )
-    duplicates = Accompaniment.objects.filter(beneficiary=other, activity_id__in=shared)
-    dropped = duplicates.count()
-    duplicates.delete()
-    moved = Accompaniment.objects.filter(beneficiary=other).update(beneficiary=keep)
-    appointments = Appointment.objects.filter(beneficiary=other).update(beneficiary=keep)
+    # Each app moves its own rows and journals it. (activities.services imports this module.)
+    from lien.activities.services import accompaniments_merge
+
+    moved, dropped = accompaniments_merge(source=other, target=keep, actor=actor)
+    appointments = 0
+    for appointment in Appointment.objects.filter(beneficiary=other).order_by("pk"):
+        appointment_link_beneficiary(appointment=appointment, beneficiary=keep, actor=actor)
+        appointments += 1
     Beneficiary.objects.filter(merged_into=other).update(merged_into=keep)
 
     filled = []
@@ -300,7 +357,7 @@ def beneficiary_merge(*, keep: Beneficiary, other: Beneficiary, actor) -> Benefi
 
 
 @transaction.atomic
-def notice_given(*, beneficiary: Beneficiary, on: dt.date, actor) -> Beneficiary:
+def notice_given(*, beneficiary: Beneficiary, on: dt.date, actor: User) -> Beneficiary:
     """Record the day the person was given the information notice."""
     if not beneficiary.is_identified or beneficiary.merged_into_id:
         raise ValidationError(

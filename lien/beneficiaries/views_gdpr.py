@@ -80,7 +80,7 @@ def erase(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_view("beneficiary.import")
-def import_upload(request: HttpRequest) -> HttpResponse:
+def import_upload(request: StaffRequest) -> HttpResponse:
     """Check the whole file at once; store it for writing only when every row is valid."""
     form = ImportForm(request.POST or None, request.FILES or None)
     errors: list[str] = []
@@ -89,7 +89,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         content = upload.read()
         rows, errors = importer.check(content)
         if not errors:
-            job = BeneficiaryImport.objects.create(
+            job = importer.import_queue(
                 structure=request.structure,
                 created_by=request.user,
                 filename=upload.name[:200],

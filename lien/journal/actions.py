@@ -44,6 +44,14 @@ FAMILIES: dict[str, Promise] = {
     "calendar_feed": _("Agendas privés"),
     "structure": _("Réglages de la structure"),
     "journal": _("Journal"),
+    "booking_policy": _("Règles de réservation"),
+    "place": _("Lieux"),
+    "opening_hours": _("Horaires d’ouverture"),
+    "closure": _("Fermetures exceptionnelles"),
+    "presence": _("Planning des présences"),
+    "presence_exception": _("Dates de présence annulées"),
+    "membership": _("Équipe"),
+    "user": _("Comptes de l’équipe"),
 }
 
 _ALL = (
@@ -64,6 +72,8 @@ _ALL = (
     Action("appointment.cancelled", _("Rendez-vous annulé"), CHANGE),
     Action("appointment.status_changed", _("Issue du rendez-vous indiquée"), CHANGE),
     Action("appointment.walk_in_recorded", _("Passage sans rendez-vous enregistré"), CHANGE),
+    Action("appointment.beneficiary_linked", _("Rendez-vous rattaché à une fiche"), CHANGE),
+    Action("appointment.anonymised", _("Rendez-vous anonymisé"), CHANGE),
     Action("appointment.viewed", _("Rendez-vous consulté"), READ),
     Action("appointment.listed", _("Liste de rendez-vous consultée"), READ),
     Action("appointment.searched", _("Recherche de rendez-vous"), READ),
@@ -73,6 +83,8 @@ _ALL = (
     Action("beneficiary.merged", _("Fiches regroupées"), CHANGE),
     Action("beneficiary.notice_given", _("Notice d’information remise"), CHANGE),
     Action("beneficiary.imported", _("Fiche importée"), CHANGE),
+    Action("beneficiary.import_queued", _("Fichier de personnes déposé pour import"), CHANGE),
+    Action("beneficiary.import_failed", _("Import de personnes refusé"), CHANGE),
     Action("beneficiary.erased", _("Données effacées"), CHANGE),
     Action("beneficiary.viewed", _("Fiche consultée"), READ),
     Action("beneficiary.listed", _("Liste de personnes consultée"), READ),
@@ -82,17 +94,46 @@ _ALL = (
     Action("activity.created", _("Compte rendu créé"), CHANGE),
     Action("activity.updated", _("Compte rendu modifié"), CHANGE),
     Action("activity.deleted", _("Compte rendu supprimé"), CHANGE),
+    Action("activity.participant_merged", _("Participant regroupé avec une autre fiche"), CHANGE),
+    Action("activity.notes_erased", _("Notes du compte rendu effacées"), CHANGE),
     Action("activity.viewed", _("Compte rendu consulté"), READ),
     Action("activity.listed", _("Liste de comptes rendus consultée"), READ),
     # The service's settings.
-    Action("motif.saved", _("Motif de rendez-vous enregistré"), CHANGE),
+    Action("motif.saved", _("Motif de rendez-vous enregistré"), CHANGE),  # older rows
+    Action("motif.created", _("Motif de rendez-vous créé"), CHANGE),
+    Action("motif.updated", _("Motif de rendez-vous modifié"), CHANGE),
     Action("absence.created", _("Absence ajoutée"), CHANGE),
     Action("absence.deleted", _("Absence supprimée"), CHANGE),
     Action("calendar_feed.created", _("Agenda privé créé"), CHANGE),
     Action("calendar_feed.revoked", _("Agenda privé révoqué"), CHANGE),
+    # Older rows; now a `structure.settings_updated` naming `retention_months`.
     Action("structure.retention_changed", _("Durée de conservation modifiée"), CHANGE),
     # The journal itself: the coordinator's page (lien/journal/views.py).
     Action("journal.listed", _("Journal consulté"), READ),
+    Action("structure.created", _("Structure créée"), CHANGE),
+    Action("structure.settings_updated", _("Réglages de la structure modifiés"), CHANGE),
+    Action("booking_policy.created", _("Règles de réservation créées"), CHANGE),
+    Action("booking_policy.updated", _("Règles de réservation modifiées"), CHANGE),
+    # Places, their hours and closures (lien/places/services.py).
+    Action("place.created", _("Lieu créé"), CHANGE),
+    Action("place.updated", _("Lieu modifié"), CHANGE),
+    Action("place.deleted", _("Lieu supprimé"), CHANGE),
+    Action("opening_hours.updated", _("Horaires d’ouverture modifiés"), CHANGE),
+    Action("closure.created", _("Fermeture exceptionnelle ajoutée"), CHANGE),
+    Action("closure.deleted", _("Fermeture exceptionnelle supprimée"), CHANGE),
+    # The itinerant schedule (lien/schedule/services.py).
+    Action("presence.created", _("Présence ajoutée au planning"), CHANGE),
+    Action("presence.updated", _("Présence modifiée"), CHANGE),
+    Action("presence.deleted", _("Présence supprimée du planning"), CHANGE),
+    Action("presence_exception.created", _("Date de présence annulée"), CHANGE),
+    Action("presence_exception.deleted", _("Date de présence rétablie"), CHANGE),
+    # The team: memberships and staff accounts (lien/accounts/services.py, often the admin).
+    Action("membership.created", _("Membre ajouté à l’équipe"), CHANGE),
+    Action("membership.updated", _("Rôle d’un membre modifié"), CHANGE),
+    Action("membership.deleted", _("Membre retiré de l’équipe"), CHANGE),
+    Action("user.updated", _("Compte d’un membre modifié"), CHANGE),
+    Action("user.password_changed", _("Mot de passe d’un membre changé par un opérateur"), CHANGE),
+    Action("user.deleted", _("Compte d’un membre supprimé"), CHANGE),
 )
 
 ACTIONS: dict[str, Action] = {action.name: action for action in _ALL}

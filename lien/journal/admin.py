@@ -1,20 +1,15 @@
 from django.contrib import admin
 
+from lien.core.admin import ReadOnlyAdmin
 from lien.journal.models import JournalEntry
 
 
 @admin.register(JournalEntry)
-class JournalEntryAdmin(admin.ModelAdmin):
-    """Read-only: the journal is append-only."""
+class JournalEntryAdmin(ReadOnlyAdmin):
+    """Read-only: the journal is append-only. Its personal values (a person's former contact
+    details, shredded on erasure) are never shown here: the person's access export shows
+    them to the advisor who exports it, journalled."""
 
     list_display = ["at", "structure", "action", "object_type", "object_id", "actor"]
     list_filter = ["structure", "action"]
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_add_permission(self, request) -> bool:
-        return False
+    exclude = ["personal"]

@@ -13,7 +13,7 @@ given as well). Places are matched on (structure, record `id`) so a re-import up
 A file past the caps is refused whole with a French message, never an exception.
 """
 
-from lien.accounts.models import Structure
+from lien.accounts.models import Structure, User
 from lien.core import limits
 from lien.places.importing.legacy import LEGACY_SERVICES, legacy_to_v1
 from lien.places.importing.read import MAX_BYTES, read_records
@@ -39,8 +39,13 @@ def import_places(
     content: bytes,
     dry_run: bool = False,
     time_budget: float | None = None,
+    actor: User | None = None,
+    actor_label: str = "import",
 ) -> ImportReport:
     """Create or update `structure`'s places from a places-standard file, all or nothing.
+
+    Each place created or changed is journalled as made by `actor` (the staff member who
+    sent the file), or by `actor_label` when a command imports it.
 
     Nothing is written when the report has an error, nor in a dry run (the writes are then
     made and rolled back, so that database checks run too). Reading and checking the file
@@ -57,5 +62,5 @@ def import_places(
         return report
     if report.errors:
         return report
-    write_places(structure, prepared, report)
+    write_places(structure, prepared, report, actor=actor, actor_label=actor_label)
     return report

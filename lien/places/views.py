@@ -47,7 +47,9 @@ def place_create(request: HttpRequest) -> HttpResponse:
     form = PlaceForm(request.POST or None, initial={"city": "", "published": True})
     if request.method == "POST" and form.is_valid():
         try:
-            place = services.place_save(structure=request.structure, place=form.save(commit=False))
+            place = services.place_save(
+                structure=request.structure, place=form.save(commit=False), actor=request.user
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -66,7 +68,9 @@ def place_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = PlaceForm(request.POST or None, instance=place)
     if request.method == "POST" and form.is_valid():
         try:
-            services.place_save(structure=request.structure, place=form.save(commit=False))
+            services.place_save(
+                structure=request.structure, place=form.save(commit=False), actor=request.user
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -81,7 +85,7 @@ def place_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         name = place.name
         try:
-            services.place_delete(place=place)
+            services.place_delete(place=place, actor=request.user)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect("places:edit", request.structure.slug, place.pk)
@@ -115,6 +119,7 @@ def place_hours(request: HttpRequest, pk: int) -> HttpResponse:
                 closed_on_public_holidays=holidays_form.cleaned_data["closed_on_public_holidays"],
             )
         except ValidationError as exc:
+                actor=request.user,
             messages.error(request, " ".join(exc.messages))
         else:
             place.refresh_from_db()
@@ -154,7 +159,7 @@ def _closures_response(request: HttpRequest, place: Place, form: ClosureForm) ->
 
 @staff_view("place.edit")
 @require_POST
-def closure_add(request: HttpRequest, pk: int) -> HttpResponse:
+def closure_add(request: StaffRequest, pk: int) -> HttpResponse:
     place = _place(request, pk)
     form = ClosureForm(request.POST)
     if form.is_valid():
@@ -169,7 +174,7 @@ def closure_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_view("place.edit")
-def closure_delete(request: HttpRequest, pk: int, closure_pk: int) -> HttpResponse:
+def closure_delete(request: StaffRequest, pk: int, closure_pk: int) -> HttpResponse:
     place = _place(request, pk)
     closure = get_object_or_404(Closure, place=place, pk=closure_pk)
     if request.method == "POST":
@@ -184,7 +189,7 @@ def closure_delete(request: HttpRequest, pk: int, closure_pk: int) -> HttpRespon
 
 
 @staff_view("place.edit")
-def place_import(request: HttpRequest) -> HttpResponse:
+def place_import(request: StaffRequest) -> HttpResponse:
     """Import places from a national-standard file; all-or-nothing with a per-row report."""
     form = ImportForm(request.POST or None, request.FILES or None)
     report = None

@@ -48,7 +48,9 @@ def _form_view(request: HttpRequest, presence: Presence | None) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.presence_save(structure=request.structure, presence=form.save(commit=False))
+            services.presence_save(
+                structure=request.structure, presence=form.save(commit=False), actor=request.user
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -73,7 +75,7 @@ def presence_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def presence_delete(request: HttpRequest, pk: int) -> HttpResponse:
     presence = get_object_or_404(_editable(request), pk=pk)
     if request.method == "POST":
-        services.presence_delete(presence=presence)
+        services.presence_delete(presence=presence, actor=request.user)
         messages.success(request, _("Présence supprimée du planning."))
         return redirect("schedule:list", request.structure.slug)
     return render(
@@ -88,7 +90,9 @@ def exception_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = PresenceExceptionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.presence_exception_add(presence=presence, **form.cleaned_data)
+            services.presence_exception_add(
+                presence=presence, actor=request.user, **form.cleaned_data
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -106,7 +110,7 @@ def exception_delete(request: HttpRequest, pk: int, exception_pk: int) -> HttpRe
     presence = get_object_or_404(_editable(request), pk=pk)
     exception = get_object_or_404(PresenceException, presence=presence, pk=exception_pk)
     if request.method == "POST":
-        services.presence_exception_delete(exception=exception)
+        services.presence_exception_delete(exception=exception, actor=request.user)
         messages.success(request, _("La date est rétablie."))
         return redirect("schedule:list", request.structure.slug)
     return render(

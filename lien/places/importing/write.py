@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 
-from lien.accounts.models import Structure
+from lien.accounts.models import Structure, User
 from lien.places.importing.records import ImportReport, RowIssue
 from lien.places.importing.validate import MODEL_TO_STANDARD, Prepared
 from lien.places.services import opening_rules_replace, place_save, unique_place_slug
@@ -22,7 +22,14 @@ class _Rollback(Exception):
     pass
 
 
-def write_places(structure: Structure, prepared: Iterable[Prepared], report: ImportReport) -> None:
+def write_places(
+    structure: Structure,
+    prepared: Iterable[Prepared],
+    report: ImportReport,
+    *,
+    actor: User | None,
+    actor_label: str,
+) -> None:
     """Save the checked places and their hours in one transaction: nothing stays when one is
     refused, nor in a dry run. The report counts what was saved only when all of it was."""
     created = updated = 0
@@ -33,12 +40,16 @@ def write_places(structure: Structure, prepared: Iterable[Prepared], report: Imp
                 try:
                     if item.is_new:
                         place.slug = unique_place_slug(structure, place.name)
-                    place_save(structure=structure, place=place)
+                    place_save(
+                        structure=structure, place=place, actor=actor, actor_label=actor_label
+                    )
                     if item.rules or not item.is_new:
                         opening_rules_replace(
                             place=place,
                             rules=item.rules,
                             closed_on_public_holidays=item.closed_on_public_holidays,
+                            actor=actor,
+                            actor_label=actor_label,
                         )
                 except ValidationError as exc:
                     for model_field, messages in _message_dict(exc).items():
