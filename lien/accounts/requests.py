@@ -1,8 +1,23 @@
 """The requests views receive, typed with what their decorators set on them."""
 
+from typing import TYPE_CHECKING
+
 from django.http import HttpRequest
 
 from lien.accounts.models import Membership, Structure, User
+
+if TYPE_CHECKING:
+
+    class VerifiableUser(User):
+        """A signed-in user as django-otp's middleware hands it over."""
+
+        def is_verified(self) -> bool: ...
+
+
+class SignedInRequest(HttpRequest):
+    """A request behind `login_required`."""
+
+    user: "VerifiableUser"
 
 
 class StructureRequest(HttpRequest):
@@ -11,8 +26,7 @@ class StructureRequest(HttpRequest):
     structure: Structure
 
 
-class StaffRequest(StructureRequest):
+class StaffRequest(SignedInRequest, StructureRequest):
     """A request inside `staff_view`: a signed-in member of `structure`."""
 
-    user: User
     membership: Membership

@@ -17,6 +17,8 @@ from django_otp.plugins.otp_static.models import StaticDevice
 
 from lien.accounts import services
 from lien.accounts.forms import EmailAuthenticationForm, OTPForm
+from lien.accounts.models import User
+from lien.accounts.requests import SignedInRequest
 from lien.accounts.signals import record_account_event
 
 _RECOVERY_SESSION_KEY = "lien_recovery_codes"
@@ -35,8 +37,8 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def get_success_url(self) -> str:
-        user = self.request.user
-        if user.needs_two_factor:
+        user = self.request.user  # signed in by form_valid() just before
+        if isinstance(user, User) and user.needs_two_factor:
             target = self.get_redirect_url()
             url = reverse("accounts:two_factor")
             return f"{url}?{urlencode({'next': target})}" if target else url
@@ -61,7 +63,7 @@ def _qr_data_uri(url: str) -> str:
 
 
 @login_required
-def two_factor(request: HttpRequest) -> HttpResponse:
+def two_factor(request: SignedInRequest) -> HttpResponse:
     """Enter the second factor, or set up the authenticator app on first sign-in."""
     user = request.user
     if user.is_verified():
@@ -126,7 +128,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def recovery_codes(request: HttpRequest) -> HttpResponse:
+def recovery_codes(request: SignedInRequest) -> HttpResponse:
     """Shows freshly generated recovery codes once, on a printable page."""
     codes = request.session.pop(_RECOVERY_SESSION_KEY, None)
     if not codes or not request.user.is_verified():
@@ -144,7 +146,7 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def security(request: HttpRequest) -> HttpResponse:
+def security(request: SignedInRequest) -> HttpResponse:
     """The member's security page: regenerate recovery codes (needs the second factor)."""
     if request.user.needs_two_factor and not request.user.is_verified():
         return redirect(f"{reverse('accounts:two_factor')}?next={request.path}")

@@ -37,6 +37,7 @@ from email.utils import formataddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
@@ -267,9 +268,16 @@ def _tidy(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
 
 
+def _appointment(message: Message) -> Appointment:
+    """The appointment a message is about: every message Lien sends is queued for one."""
+    if message.appointment is None:
+        raise ValueError(f"message {message.pk} is about no appointment")
+    return message.appointment
+
+
 def email_subject(message: Message) -> str:
-    when = ics.when_text(message.appointment.start)
-    subjects = {
+    when = ics.when_text(_appointment(message).start)
+    subjects: dict[str, str] = {
         MessageKind.CONFIRMATION: _("Rendez-vous confirmé : %(when)s"),
         MessageKind.CHANGE: _("Rendez-vous modifié : %(when)s"),
         MessageKind.CANCELLATION: _("Rendez-vous annulé : %(when)s"),
@@ -285,7 +293,7 @@ def message_id(message: Message) -> str:
 
 
 def build_email(message: Message) -> EmailMultiAlternatives:
-    appointment = message.appointment
+    appointment = _appointment(message)
     structure = appointment.structure
     with timefmt.using(structure):  # every date and time in the structure's zone
         body = render_to_string(
@@ -311,7 +319,7 @@ def build_email(message: Message) -> EmailMultiAlternatives:
 
 def render_sms(message: Message) -> str:
     """The SMS text: at most SMS_MAX_LENGTH characters, the link always whole at the end."""
-    appointment = message.appointment
+    appointment = _appointment(message)
     link = ics.resident_link(appointment)
     room = SMS_MAX_LENGTH - len(link) - 1
     template = f"appointments/messages/{message.kind}_sms.txt"
@@ -332,16 +340,17 @@ class _Mailer:
     """One SMTP connection for a pass, reopened after an error."""
 
     def __init__(self) -> None:
-        self._connection = None
+        self._connection: BaseEmailBackend | None = None
 
     def send(self, email: EmailMultiAlternatives) -> None:
-        if self._connection is None:
-            self._connection = get_connection(
+        connection = self._connection
+        if connection is None:
+            connection = self._connection = get_connection(
                 fail_silently=False, timeout=settings.EMAIL_TIMEOUT or DEFAULT_EMAIL_TIMEOUT
             )
-            self._connection.open()
+            connection.open()
         try:
-            sent = self._connection.send_messages([email])
+            sent = connection.send_messages([email])
         except Exception:
             self.close()
             raise

@@ -99,7 +99,8 @@ class BookingForm(forms.Form):
         return normalise_phone(value) if value else ""
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if (
             not self.errors.get("phone")
             and not self.errors.get("email")

@@ -19,7 +19,7 @@ from lien.appointments.models import (
 
 
 def _channels(appointment: Appointment) -> list[tuple[str, str]]:
-    out = []
+    out: list[tuple[str, str]] = []
     if appointment.email:
         out.append((MessageChannel.EMAIL, appointment.email))
     if appointment.phone and sms_enabled():

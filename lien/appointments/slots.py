@@ -90,10 +90,9 @@ def compute_slots(
     latest = _seconds(now) + int(max_delay.total_seconds())
     busy_by_advisor: dict[int, list[tuple[int, int]]] = {}
     for b in busy:
-        if b.start < b.end:
-            busy_by_advisor.setdefault(b.advisor_id, []).append(
-                (_seconds(b.start), _seconds(b.end))
-            )
+        start, end = _seconds(b.start), _seconds(b.end)
+        if start < end:
+            busy_by_advisor.setdefault(b.advisor_id, []).append((start, end))
     merged = {advisor: _merged(items) for advisor, items in busy_by_advisor.items()}
     starts = {advisor: [a for a, _ in items] for advisor, items in merged.items()}
 

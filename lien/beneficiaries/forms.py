@@ -83,7 +83,8 @@ class BeneficiaryForm(forms.Form):
         return validate_postcode(value) if value else ""
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("anonymous"):
             given = [name for name in IDENTITY_FIELDS if data.get(name)]
             if given:

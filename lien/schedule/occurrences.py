@@ -83,7 +83,10 @@ def expand(
                 occurs_on(rule, day)
                 and (rule.id, day) not in cancelled
                 and not is_holiday(day)
-                and not any(a <= day <= b for a, b in closures.get(rule.place_id, ()))
+                and not (
+                    rule.place_id is not None
+                    and any(a <= day <= b for a, b in closures.get(rule.place_id, ()))
+                )
             ):
                 result.append(
                     Occurrence(

@@ -387,8 +387,9 @@ def _typology(raw: str, issues: Issues) -> str:
         elif code not in codes:
             codes.append(code)
     kept: list[str] = []
+    limit = Place._meta.get_field("typology").max_length
     for code in codes:
-        if len(SEPARATOR.join([*kept, code])) > Place._meta.get_field("typology").max_length:
+        if limit is not None and len(SEPARATOR.join([*kept, code])) > limit:
             issues.warning(
                 "typologie", _("Trop de codes pour Lien, ignoré : « %(value)s ».") % {"value": code}
             )

@@ -6,6 +6,7 @@ apply (0 and 1 are singular). Run after makemessages: `make messages`.
 
 import re
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -20,7 +21,7 @@ ENTRY = re.compile(
 class Command(BaseCommand):
     help = "Fill the French catalogue's plural entries with their source strings."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         path = Path(settings.LOCALE_PATHS[0]) / "fr" / "LC_MESSAGES" / "django.po"
         text = path.read_text(encoding="utf-8")
         filled, count = ENTRY.subn(
