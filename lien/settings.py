@@ -197,7 +197,7 @@ CACHES = {
         "LOCATION": "lien_cache",
     }
 }
-RATELIMIT_VIEW = "lien.site.views.rate_limited"
+RATELIMIT_VIEW = "lien.core.http.rate_limited"
 # Off only for load benchmarks from one address (bench/bench_http.py).
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
 

@@ -36,10 +36,7 @@ from lien.appointments.services import (
 )
 from lien.appointments.slots import Slot
 from lien.core import params, timefmt
-
-# The rate-limit key: the one client address of lien.core.http, IPv6 per /64.
-from lien.core.http import rate_limit_key as client_ip
-from lien.core.http import rate_limited_response
+from lien.core.http import rate_limit_key, rate_limited
 from lien.core.scopes import public_view, run_in_structure, scopes_disabled
 from lien.places.models import Place
 
@@ -275,14 +272,14 @@ def _service_errors(form: BookingForm, exc: ValidationError) -> None:
 
 @private
 @require_http_methods(["GET", "POST"])
-@ratelimit(group="booking", key=client_ip, rate=BOOKING_RATE, method="POST", block=False)
+@ratelimit(group="booking", key=rate_limit_key, rate=BOOKING_RATE, method="POST", block=False)
 @public_view
 def book(
     request: StructureRequest, structure_slug: str, motif_pk: int, place_pk: int
 ) -> HttpResponse:
     """The short form for the chosen time; POST books it or explains why not."""
     if getattr(request, "limited", False):
-        return rate_limited_response(request)
+        return rate_limited(request)
     structure = request.structure
     motif = _motif(structure, motif_pk)
     if not motif.bookable_by_residents:
@@ -448,12 +445,12 @@ def manage(request: ResidentRequest, token: str) -> HttpResponse:
 
 @private
 @require_http_methods(["GET", "POST"])
-@ratelimit(group="booking-change", key=client_ip, rate=CHANGE_RATE, method="POST", block=False)
+@ratelimit(group="booking-change", key=rate_limit_key, rate=CHANGE_RATE, method="POST", block=False)
 @resident_link
 def cancel(request: ResidentRequest, token: str) -> HttpResponse:
     """Ask for confirmation; POST cancels (the time is free again at once)."""
     if getattr(request, "limited", False):
-        return rate_limited_response(request)
+        return rate_limited(request)
     appointment = request.appointment
     state = _state(appointment)
     if state == EXPIRED:
@@ -471,12 +468,12 @@ def cancel(request: ResidentRequest, token: str) -> HttpResponse:
 
 @private
 @require_http_methods(["GET", "POST"])
-@ratelimit(group="booking-change", key=client_ip, rate=CHANGE_RATE, method="POST", block=False)
+@ratelimit(group="booking-change", key=rate_limit_key, rate=CHANGE_RATE, method="POST", block=False)
 @resident_link
 def move(request: ResidentRequest, token: str) -> HttpResponse:
     """Other free times of the same motif and place; pick one, confirm, it moves."""
     if getattr(request, "limited", False):
-        return rate_limited_response(request)
+        return rate_limited(request)
     appointment = request.appointment
     state = _state(appointment)
     if state == EXPIRED:

@@ -19,6 +19,7 @@ from lien.accounts.permissions import can
 from lien.beneficiaries import gdpr, importer
 from lien.beneficiaries.forms_gdpr import ImportForm, RetentionForm
 from lien.beneficiaries.models import Beneficiary, BeneficiaryImport, ImportState
+from lien.core.http import is_htmx
 
 SOON_DAYS = 30
 
@@ -124,7 +125,7 @@ def import_status(request: HttpRequest, pk: int) -> HttpResponse:
         "nav": "",
     }
     template = "beneficiaries/gdpr/_import_progress.html"
-    if not request.headers.get("HX-Request"):
+    if not is_htmx(request):
         template = "beneficiaries/gdpr/import_status.html"
     return render(request, template, context)
 

@@ -1,4 +1,4 @@
-"""Shared HTTP plumbing: the client's address, the rate-limit key, the 429 answer.
+"""Shared HTTP plumbing: the client's address, the rate-limit key, the 429 answer, htmx.
 
 One client address for the whole site. The sign-in lockout (django-axes, through
 `AXES_CLIENT_IP_CALLABLE`) and the rate limits (django-ratelimit, through `rate_limit_key`)
@@ -33,8 +33,6 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.module_loading import import_string
-from django_ratelimit.exceptions import Ratelimited
 from python_ipware import IpWare
 
 _CACHE_ATTRIBUTE = "_lien_client_ip"
@@ -97,10 +95,13 @@ def rate_limit_key(group: str, request: HttpRequest) -> str:
     return str(ip)
 
 
-def rate_limited_response(request: HttpRequest) -> HttpResponse:
-    """The site's French 429 page (RATELIMIT_VIEW). The views use `block=False` and call
-    this themselves, so it works whether or not RatelimitMiddleware is installed."""
-    view = getattr(settings, "RATELIMIT_VIEW", "")
-    if view:
-        return import_string(view)(request, Ratelimited())
+def rate_limited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The site's French 429 page. django-ratelimit's `RATELIMIT_VIEW`; the views, which use
+    `block=False`, return it themselves, so it works whether or not RatelimitMiddleware is
+    installed."""
     return render(request, "429.html", status=429)
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    """Whether htmx sent the request (it adds `HX-Request: true`): answer with a partial."""
+    return bool(request.headers.get("HX-Request"))

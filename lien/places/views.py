@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from lien.accounts.access import staff_view
 from lien.accounts.permissions import can
+from lien.core.http import is_htmx
 from lien.places import services
 from lien.places.forms import (
     ClosureForm,
@@ -150,7 +151,7 @@ def place_hours(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _closures_response(request: HttpRequest, place: Place, form: ClosureForm) -> HttpResponse:
     context = {"place": place, "closures": place.closures.all(), "closure_form": form}
-    if request.headers.get("HX-Request"):
+    if is_htmx(request):
         return render(request, "places/_closures.html", context)
     if form.errors:
         return render(request, "places/closure_error.html", {"nav": "places", **context})

@@ -201,8 +201,3 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
 
 def server_error(request: HttpRequest) -> HttpResponse:
     return render(request, "500.html", status=500)
-
-
-def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """django-ratelimit's answer: a plain French page, status 429."""
-    return render(request, "429.html", status=429)
