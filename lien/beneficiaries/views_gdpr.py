@@ -8,7 +8,7 @@ import json
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from lien import journal
 from lien.accounts.access import staff_view
 from lien.accounts.permissions import can
+from lien.accounts.requests import StaffRequest
 from lien.beneficiaries import gdpr, importer
 from lien.beneficiaries.forms_gdpr import ImportForm, RetentionForm
 from lien.beneficiaries.models import Beneficiary, BeneficiaryImport, ImportState
@@ -24,13 +25,13 @@ from lien.core.http import is_htmx
 SOON_DAYS = 30
 
 
-def _person(request: HttpRequest, pk: int) -> Beneficiary:
+def _person(request: StaffRequest, pk: int) -> Beneficiary:
     return get_object_or_404(
         Beneficiary.objects.of_structure(request.structure).select_related("structure"), pk=pk
     )
 
 
-def _exported(request: HttpRequest, person: Beneficiary, fmt: str) -> dict:
+def _exported(request: StaffRequest, person: Beneficiary, fmt: str) -> dict:
     data = gdpr.access_export(person) if fmt == "json" else gdpr.collect(person)
     journal.record(
         structure=request.structure,
@@ -44,7 +45,7 @@ def _exported(request: HttpRequest, person: Beneficiary, fmt: str) -> dict:
 
 
 @staff_view("gdpr.export")
-def export(request: HttpRequest, pk: int) -> HttpResponse:
+def export(request: StaffRequest, pk: int) -> HttpResponse:
     """Everything held about one person, as a page they can read and print."""
     person = _person(request, pk)
     data = _exported(request, person, "html")
@@ -54,7 +55,7 @@ def export(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_view("gdpr.export")
-def export_json(request: HttpRequest, pk: int) -> HttpResponse:
+def export_json(request: StaffRequest, pk: int) -> HttpResponse:
     person = _person(request, pk)
     data = _exported(request, person, "json")
     response = HttpResponse(
@@ -65,7 +66,7 @@ def export_json(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_view("gdpr.erase")
-def erase(request: HttpRequest, pk: int) -> HttpResponse:
+def erase(request: StaffRequest, pk: int) -> HttpResponse:
     """Confirmation page, then anonymisation (keeps the statistical profile)."""
     person = _person(request, pk)
     if request.method == "POST":
@@ -92,8 +93,8 @@ def import_upload(request: StaffRequest) -> HttpResponse:
         if not errors:
             job = importer.import_queue(
                 structure=request.structure,
-                created_by=request.user,
-                filename=upload.name[:200],
+                actor=request.user,
+                filename=upload.name,
                 content=content,
                 total=len(rows),
             )
@@ -107,9 +108,11 @@ def import_upload(request: StaffRequest) -> HttpResponse:
 
 
 @staff_view("beneficiary.import")
-def import_status(request: HttpRequest, pk: int) -> HttpResponse:
+def import_status(request: StaffRequest, pk: int) -> HttpResponse:
     """Progress of one import; polls itself (htmx) until it is done."""
-    job = get_object_or_404(BeneficiaryImport.objects.filter(structure=request.structure), pk=pk)
+    job: BeneficiaryImport = get_object_or_404(
+        BeneficiaryImport.objects.filter(structure=request.structure), pk=pk
+    )
     if job.state == ImportState.PENDING:
         # Without a worker (`make run`), the page writes the file itself; the claim makes
         # sure the worker and the page never both do.
@@ -131,7 +134,7 @@ def import_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_view("gdpr.retention")
-def retention(request: HttpRequest) -> HttpResponse:
+def retention(request: StaffRequest) -> HttpResponse:
     """Dry run of the retention job: who would be anonymised now and within 30 days.
 
     Coordinators may change the retention period here (POST); those who may read names see

@@ -1,13 +1,14 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lien.accounts.access import staff_view
 from lien.accounts.permissions import can
+from lien.accounts.requests import StaffRequest
 from lien.core.http import is_htmx
 from lien.places import services
 from lien.places.forms import (
@@ -22,12 +23,12 @@ from lien.places.importer import import_places
 from lien.places.models import Closure, Place
 
 
-def _place(request: HttpRequest, pk: int) -> Place:
+def _place(request: StaffRequest, pk: int) -> Place:
     return get_object_or_404(Place.objects.of_structure(request.structure), pk=pk)
 
 
 @staff_view()
-def place_list(request: HttpRequest) -> HttpResponse:
+def place_list(request: StaffRequest) -> HttpResponse:
     places = Place.objects.of_structure(request.structure).prefetch_related("opening_rules")
     return render(
         request,
@@ -44,7 +45,7 @@ def place_list(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view("place.edit")
-def place_create(request: HttpRequest) -> HttpResponse:
+def place_create(request: StaffRequest) -> HttpResponse:
     form = PlaceForm(request.POST or None, initial={"city": "", "published": True})
     if request.method == "POST" and form.is_valid():
         try:
@@ -64,7 +65,7 @@ def place_create(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view("place.edit")
-def place_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def place_edit(request: StaffRequest, pk: int) -> HttpResponse:
     place = _place(request, pk)
     form = PlaceForm(request.POST or None, instance=place)
     if request.method == "POST" and form.is_valid():
@@ -81,7 +82,7 @@ def place_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_view("place.edit")
-def place_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def place_delete(request: StaffRequest, pk: int) -> HttpResponse:
     place = _place(request, pk)
     if request.method == "POST":
         name = place.name
@@ -105,7 +106,7 @@ def place_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_view("place.edit")
-def place_hours(request: HttpRequest, pk: int) -> HttpResponse:
+def place_hours(request: StaffRequest, pk: int) -> HttpResponse:
     """Weekly opening hours (a formset) and public holidays, saved all at once."""
     place = _place(request, pk)
     formset = OpeningRuleFormSet(request.POST or None, instance=place, prefix="rules")
@@ -118,9 +119,9 @@ def place_hours(request: HttpRequest, pk: int) -> HttpResponse:
                 place=place,
                 rules=formset.rules(),
                 closed_on_public_holidays=holidays_form.cleaned_data["closed_on_public_holidays"],
+                actor=request.user,
             )
         except ValidationError as exc:
-                actor=request.user,
             messages.error(request, " ".join(exc.messages))
         else:
             place.refresh_from_db()
@@ -149,7 +150,7 @@ def place_hours(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _closures_response(request: HttpRequest, place: Place, form: ClosureForm) -> HttpResponse:
+def _closures_response(request: StaffRequest, place: Place, form: ClosureForm) -> HttpResponse:
     context = {"place": place, "closures": place.closures.all(), "closure_form": form}
     if is_htmx(request):
         return render(request, "places/_closures.html", context)
@@ -165,7 +166,7 @@ def closure_add(request: StaffRequest, pk: int) -> HttpResponse:
     form = ClosureForm(request.POST)
     if form.is_valid():
         try:
-            services.closure_add(place=place, **form.cleaned_data)
+            services.closure_add(place=place, actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -179,7 +180,7 @@ def closure_delete(request: StaffRequest, pk: int, closure_pk: int) -> HttpRespo
     place = _place(request, pk)
     closure = get_object_or_404(Closure, place=place, pk=closure_pk)
     if request.method == "POST":
-        services.closure_delete(closure=closure)
+        services.closure_delete(closure=closure, actor=request.user)
         messages.success(request, _("Fermeture supprimée."))
         return _closures_response(request, place, ClosureForm())
     return render(
@@ -202,6 +203,7 @@ def place_import(request: StaffRequest) -> HttpResponse:
                 filename=upload.name,
                 content=upload.read(),
                 dry_run=bool(request.POST.get("dry_run")),
+                actor=request.user,
             )
         if report.ok and not request.POST.get("dry_run"):
             messages.success(
