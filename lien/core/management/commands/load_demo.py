@@ -7,6 +7,9 @@ tried with any authenticator app. Never load this on a production instance.
 
 import base64
 import datetime as dt
+from argparse import ArgumentParser
+from collections.abc import Iterable
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -25,6 +28,7 @@ from lien.schedule.models import Presence, PresenceException, PresenceMode
 from lien.schedule.services import presence_save
 
 DEMO_PASSWORD = "demo-lien-2026"  # noqa: S105 - printed on purpose, demo only
+DEMO = "demo"  # who the journal says wrote the demo data (no staff member did)
 TOWN_SLUG = "villebrie"
 OTHER_SLUG = "numerique-solidaire-77"
 SCHOOL_YEAR_START = dt.date(2026, 8, 31)  # a Monday
@@ -45,13 +49,13 @@ def t(value: str) -> dt.time:
 class Command(BaseCommand):
     help = "Load the demo town (Villebrie, 77) and a second structure; print the logins."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
             "--reset", action="store_true", help="Delete the demo structures and users first."
         )
         parser.add_argument("--quiet", action="store_true", help="Do not print the logins.")
 
-    def handle(self, *args, reset: bool = False, quiet: bool = False, **options):
+    def handle(self, *args: Any, reset: bool = False, quiet: bool = False, **options: Any) -> None:
         # A command works across structures: it says so (core/scopes.py).
         with scopes_disabled():
             if reset:
@@ -84,7 +88,7 @@ class Command(BaseCommand):
                 StaticToken.objects.create(device=static, token=code)
         return user
 
-    def _place(self, structure: Structure, rules: list[WeeklyRule], **fields) -> Place:
+    def _place(self, structure: Structure, rules: list[WeeklyRule], **fields: Any) -> Place:
         place = place_save(
             structure=structure,
             place=Place(
@@ -95,11 +99,28 @@ class Command(BaseCommand):
                 national_programmes=["Conseillers numériques"],
                 **fields,
             ),
+            actor=None,
+            actor_label=DEMO,
         )
-        opening_rules_replace(place=place, rules=rules, closed_on_public_holidays=True)
+        opening_rules_replace(
+            place=place,
+            rules=rules,
+            closed_on_public_holidays=True,
+            actor=None,
+            actor_label=DEMO,
+        )
         return place
 
-    def _presence(self, structure, advisor, weekday, start, end, place=None, **extra):
+    def _presence(
+        self,
+        structure: Structure,
+        advisor: User,
+        weekday: int,
+        start: str,
+        end: str,
+        place: Place | None = None,
+        **extra: Any,
+    ) -> Presence:
         return presence_save(
             structure=structure,
             presence=Presence(
@@ -112,6 +133,8 @@ class Command(BaseCommand):
                 mode=extra.pop("mode", PresenceMode.ON_SITE),
                 **extra,
             ),
+            actor=None,
+            actor_label=DEMO,
         )
 
     def _load(self) -> None:
@@ -318,16 +341,20 @@ class Command(BaseCommand):
                 fees=["Gratuit sous condition"],
                 typology="ASSO",
             ),
+            actor=None,
+            actor_label=DEMO,
         )
         opening_rules_replace(
             place=local,
             rules=[WeeklyRule(2, t("10:00"), t("17:00"))],
             closed_on_public_holidays=True,
+            actor=None,
+            actor_label=DEMO,
         )
         self._presence(other, hugo, 2, "10:00", "17:00", local)
 
     def _motifs(self, town: Structure, office: Place, seniors: Place, youth: Place) -> None:
-        def motif(places=(), **fields) -> Motif:
+        def motif(places: Iterable[Place] = (), **fields: Any) -> Motif:
             item = Motif.objects.create(structure=town, **fields)
             item.places.set(places)
             return item
@@ -382,61 +409,61 @@ class Command(BaseCommand):
             "auprès de l'accueil.",
         )
 
-    def _people_and_reports(self, town: Structure, advisor: User, office, seniors) -> None:
+    def _people_and_reports(
+        self, town: Structure, advisor: User, office: Place, seniors: Place
+    ) -> None:
         """A few fictional people and the reports of the last weeks (all names invented)."""
         from lien.activities.services import activity_create
         from lien.beneficiaries.services import beneficiary_create, notice_given
 
         today = timezone.localdate()
-        people = [
-            beneficiary_create(structure=town, actor=advisor, **values)
-            for values in (
-                {
-                    "first_name": "Josette",
-                    "last_name": "Lefèvre",
-                    "phone": "06 12 34 56 78",
-                    "birth_year": 1946,
-                    "gender": "feminin",
-                    "social_status": "retraite",
-                    "commune": "Villebrie",
-                    "commune_insee": "77999",
-                },
-                {
-                    "first_name": "Karim",
-                    "last_name": "Haddad",
-                    "email": "karim.h@example.org",
-                    "birth_year": 1988,
-                    "gender": "masculin",
-                    "social_status": "sans_emploi",
-                    "commune": "Villebrie",
-                    "commune_insee": "77999",
-                    "notes": "Cherche un emploi de cariste ; n'a pas d'ordinateur.",
-                },
-                {
-                    "first_name": "Hélène",
-                    "last_name": "Dubois",
-                    "phone": "07 98 76 54 32",
-                    "birth_year": 1959,
-                    "gender": "feminin",
-                    "social_status": "en_emploi",
-                    "commune": "Melun",
-                    "commune_insee": "77288",
-                },
-                {
-                    "first_name": "Lucas",
-                    "last_name": "Moreau",
-                    "birth_year": 2009,
-                    "gender": "masculin",
-                    "social_status": "scolarise",
-                    "commune": "Villebrie",
-                    "commune_insee": "77999",
-                },
-            )
-        ]
+        profiles: tuple[dict[str, Any], ...] = (
+            {
+                "first_name": "Josette",
+                "last_name": "Lefèvre",
+                "phone": "06 12 34 56 78",
+                "birth_year": 1946,
+                "gender": "feminin",
+                "social_status": "retraite",
+                "commune": "Villebrie",
+                "commune_insee": "77999",
+            },
+            {
+                "first_name": "Karim",
+                "last_name": "Haddad",
+                "email": "karim.h@example.org",
+                "birth_year": 1988,
+                "gender": "masculin",
+                "social_status": "sans_emploi",
+                "commune": "Villebrie",
+                "commune_insee": "77999",
+                "notes": "Cherche un emploi de cariste ; n'a pas d'ordinateur.",
+            },
+            {
+                "first_name": "Hélène",
+                "last_name": "Dubois",
+                "phone": "07 98 76 54 32",
+                "birth_year": 1959,
+                "gender": "feminin",
+                "social_status": "en_emploi",
+                "commune": "Melun",
+                "commune_insee": "77288",
+            },
+            {
+                "first_name": "Lucas",
+                "last_name": "Moreau",
+                "birth_year": 2009,
+                "gender": "masculin",
+                "social_status": "scolarise",
+                "commune": "Villebrie",
+                "commune_insee": "77999",
+            },
+        )
+        people = [beneficiary_create(structure=town, actor=advisor, **v) for v in profiles]
         for person in people[:2]:
             notice_given(beneficiary=person, on=today - dt.timedelta(days=20), actor=advisor)
 
-        def report(days_ago: int, kind: str = "individuel", **values) -> None:
+        def report(days_ago: int, kind: str = "individuel", **values: Any) -> None:
             base = {
                 "date": today - dt.timedelta(days=days_ago),
                 "duration": 45,
