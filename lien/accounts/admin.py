@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lien.accounts import services
 from lien.accounts.models import Membership, Structure, User
+from lien.accounts.requests import signed_in_user
 from lien.core.admin import ADMIN, ServiceDeletesAdmin
 
 
@@ -29,9 +30,13 @@ class MembershipsThroughServices(admin.ModelAdmin):
             return
         changed = formset.save(commit=False)
         for membership in formset.deleted_objects:
-            services.membership_delete(membership=membership, actor=request.user, actor_label=ADMIN)
+            services.membership_delete(
+                membership=membership, actor=signed_in_user(request), actor_label=ADMIN
+            )
         for membership in changed:
-            services.membership_save(membership=membership, actor=request.user, actor_label=ADMIN)
+            services.membership_save(
+                membership=membership, actor=signed_in_user(request), actor_label=ADMIN
+            )
 
 
 @admin.register(User)
@@ -57,10 +62,10 @@ class UserAdmin(ServiceDeletesAdmin, MembershipsThroughServices, BaseUserAdmin):
     )
 
     def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
-        services.user_save(user=obj, actor=request.user, actor_label=ADMIN)
+        services.user_save(user=obj, actor=signed_in_user(request), actor_label=ADMIN)
 
     def delete_model(self, request: HttpRequest, obj: User) -> None:
-        services.user_delete(user=obj, actor=request.user, actor_label=ADMIN)
+        services.user_delete(user=obj, actor=signed_in_user(request), actor_label=ADMIN)
 
     def user_change_password(
         self, request: HttpRequest, id: str, form_url: str = ""
@@ -75,7 +80,10 @@ class UserAdmin(ServiceDeletesAdmin, MembershipsThroughServices, BaseUserAdmin):
                 and response["Location"] != request.get_full_path()
             ):
                 user = self.get_object(request, unquote(id))
-                services.user_password_changed(user=user, actor=request.user, actor_label=ADMIN)
+                if user is not None:
+                    services.user_password_changed(
+                        user=user, actor=signed_in_user(request), actor_label=ADMIN
+                    )
         return response
 
 
@@ -87,7 +95,7 @@ class StructureAdmin(MembershipsThroughServices):
     inlines = [MembershipInline]
 
     def save_model(self, request: HttpRequest, obj: Structure, form, change: bool) -> None:
-        services.structure_save(structure=obj, actor=request.user, actor_label=ADMIN)
+        services.structure_save(structure=obj, actor=signed_in_user(request), actor_label=ADMIN)
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False  # a structure's journal and reports must outlive any mistake

@@ -2,6 +2,7 @@
 
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 from lien.accounts.models import Membership, Structure, User
@@ -30,3 +31,11 @@ class StaffRequest(SignedInRequest, StructureRequest):
     """A request inside `staff_view`: a signed-in member of `structure`."""
 
     membership: Membership
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """The user of a request that only a signed-in user reaches (the admin's pages): the
+    journal's actor. Anyone else is refused."""
+    if not isinstance(request.user, User):
+        raise PermissionDenied
+    return request.user

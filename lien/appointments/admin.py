@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from lien.accounts.requests import signed_in_user
 from lien.appointments import feeds, services
 from lien.appointments.models import (
     Absence,
@@ -37,7 +38,10 @@ class MotifAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Motif, form, change: bool) -> None:
         services.motif_save(
-            motif=obj, places=form.cleaned_data["places"], actor=request.user, actor_label=ADMIN
+            motif=obj,
+            places=form.cleaned_data["places"],
+            actor=signed_in_user(request),
+            actor_label=ADMIN,
         )
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
@@ -51,7 +55,7 @@ class BookingPolicyAdmin(admin.ModelAdmin):
     list_display = ["structure", "reminders", "max_open_per_contact"]
 
     def save_model(self, request: HttpRequest, obj: BookingPolicy, form, change: bool) -> None:
-        services.booking_policy_save(policy=obj, actor=request.user, actor_label=ADMIN)
+        services.booking_policy_save(policy=obj, actor=signed_in_user(request), actor_label=ADMIN)
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False  # the default one would be created again at the next booking
@@ -95,7 +99,7 @@ class AbsenceAdmin(ServiceDeletesAdmin, ReadOnlyAdmin):
         return True
 
     def delete_model(self, request: HttpRequest, obj: Absence) -> None:
-        services.absence_delete(absence=obj, actor=request.user, actor_label=ADMIN)
+        services.absence_delete(absence=obj, actor=signed_in_user(request), actor_label=ADMIN)
 
 
 @admin.register(CalendarFeed)
@@ -110,5 +114,5 @@ class CalendarFeedAdmin(ReadOnlyAdmin):
     @admin.action(description=_("Révoquer les agendas choisis"))
     def revoke(self, request: HttpRequest, queryset) -> None:
         for feed in queryset:
-            feeds.feed_revoke(feed=feed, actor=request.user, actor_label=ADMIN)
+            feeds.feed_revoke(feed=feed, actor=signed_in_user(request), actor_label=ADMIN)
         messages.success(request, _("Agendas révoqués : leur adresse ne fonctionne plus."))

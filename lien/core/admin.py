@@ -6,9 +6,11 @@ through the owning app's services, journalled with the operator as `actor` and
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
+from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
@@ -22,13 +24,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     """Operators may look, never add, change or delete: these rows are written by the
     services of the staff pages, which journal each change."""
 
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -48,11 +50,15 @@ class PersonalDataAdmin(ReadOnlyAdmin):
     them by number, never by their `str()` (a name, a phone), and the admin using it excludes
     every personal field and every link whose `str()` is a name."""
 
-    def number(self, obj) -> str:
+    def number(self, obj: Model) -> str:
         return _("%(what)s n° %(pk)s") % {"what": self.opts.verbose_name, "pk": obj.pk}
 
     def changeform_view(
-        self, request: HttpRequest, object_id=None, form_url: str = "", extra_context=None
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         obj = self.get_object(request, unquote(object_id)) if object_id else None
         if obj is not None:
@@ -64,7 +70,9 @@ class PersonalDataAdmin(ReadOnlyAdmin):
             }
         return super().changeform_view(request, object_id, form_url, extra_context)
 
-    def history_view(self, request: HttpRequest, object_id, extra_context=None) -> HttpResponse:
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         obj = self.get_object(request, unquote(object_id))
         if obj is not None:
             label = self.number(obj)
@@ -83,10 +91,10 @@ class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 

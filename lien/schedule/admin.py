@@ -4,6 +4,7 @@ operator may look at them and remove one, through the schedule's service (journa
 from django.contrib import admin
 from django.http import HttpRequest
 
+from lien.accounts.requests import signed_in_user
 from lien.core.admin import ADMIN, ReadOnlyAdmin, ReadOnlyInline, ServiceDeletesAdmin
 from lien.schedule import services
 from lien.schedule.models import Presence, PresenceException
@@ -23,4 +24,4 @@ class PresenceAdmin(ServiceDeletesAdmin, ReadOnlyAdmin):
         return True
 
     def delete_model(self, request: HttpRequest, obj: Presence) -> None:
-        services.presence_delete(presence=obj, actor=request.user, actor_label=ADMIN)
+        services.presence_delete(presence=obj, actor=signed_in_user(request), actor_label=ADMIN)
