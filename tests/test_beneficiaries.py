@@ -508,9 +508,10 @@ def test_views_searches_and_changes_are_journalled(personas):
     signed_in(p.reception).get(url("detail", p, pk=p.beneficiary_a.pk))
 
     viewed = JournalEntry.objects.filter(action="beneficiary.viewed")
-    assert {(e.actor, e.subject_id) for e in viewed} == {
-        (p.advisor, p.beneficiary_a.pk),
-        (p.reception, p.beneficiary_a.pk),
+    assert {(e.actor, e.subject_id, e.data["page"]) for e in viewed} == {
+        (p.advisor, p.beneficiary_a.pk, "detail"),
+        (p.advisor, person.pk, "edit"),  # the record loaded to be changed
+        (p.reception, p.beneficiary_a.pk, "detail"),
     }
     searched = JournalEntry.objects.get(action="beneficiary.searched")
     # That a search happened, never its words (a name of someone who may have no record).

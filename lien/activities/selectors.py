@@ -5,15 +5,18 @@ joined, the participant count as a correlated subquery) and one for the total.
 """
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
-from lien.accounts.models import Structure
-from lien.activities.models import MAX_DURATION, Accompaniment, Activity, EntryDefaults
+from lien import journal
+from lien.accounts.models import Membership, Structure, User
+from lien.activities.models import MAX_DURATION, Accompaniment, Activity, EntryDefaults, Kind
+from lien.appointments.models import Appointment
 from lien.beneficiaries.models import Beneficiary
 from lien.core import taxonomy, timefmt
 from lien.places.models import Place
@@ -38,7 +41,7 @@ def activity_list(
     kind: str | None = None,
     advisor_id: int | None = None,
     place_id: int | None = None,
-):
+) -> QuerySet[Activity]:
     """Live reports of a structure, newest first, with `participant_count` on each."""
     participants = (
         Accompaniment.objects.filter(activity=OuterRef("pk"))
@@ -69,12 +72,12 @@ def activity_list(
     )
 
 
-def activity_page(structure: Structure, number: Any = 1, **filters) -> Page:
+def activity_page(structure: Structure, number: Any = 1, **filters: Any) -> Page:
     """One page of `activity_list` (two queries: the count and the rows)."""
     return Paginator(activity_list(structure, **filters), PAGE_SIZE).get_page(number)
 
 
-def attach_people(activities) -> None:
+def attach_people(activities: Iterable[Activity]) -> None:
     """Set `.person` (the Beneficiary of an individual report, or None): one query."""
     activities = list(activities)
     ids = [a.pk for a in activities if a.kind == "individuel"]
@@ -88,11 +91,29 @@ def attach_people(activities) -> None:
         activity.person = found.get(activity.pk)
 
 
-def activity_of(structure: Structure, pk: int) -> Activity:
-    """A live report of the structure, or 404 (another structure's report is a 404)."""
-    return get_object_or_404(
-        Activity.objects.of_structure(structure).live().select_related("advisor", "place"), pk=pk
+def activity_for(membership: Membership, pk: int, *, purpose: str) -> Activity:
+    """A live report of the member's structure, or 404 (another structure's report is a 404).
+
+    A report names the people helped and what they confided: the read is journalled here
+    (`activity.viewed`, with the page it is for: detail, edit, copy, delete), about the
+    person when the report is about one.
+    """
+    activity = get_object_or_404(
+        Activity.objects.of_structure(membership.structure)
+        .live()
+        .select_related("advisor", "place"),
+        pk=pk,
     )
+    people = people_of(activity)
+    journal.record(
+        structure=membership.structure,
+        action="activity.viewed",
+        obj=activity,
+        actor=membership.user,
+        subject=people[0] if activity.kind == Kind.INDIVIDUAL and people else None,
+        data={"participants": len(people), "page": purpose},
+    )
+    return activity
 
 
 def people_of(activity: Activity) -> list[Beneficiary]:
@@ -102,12 +123,13 @@ def people_of(activity: Activity) -> list[Beneficiary]:
         for row in activity.accompaniments.filter(beneficiary__isnull=False)
         .select_related("beneficiary")
         .order_by("pk")
+        if row.beneficiary is not None
     ]
 
 
 def counters_of(activity: Activity) -> dict[str, int]:
     """The anonymous counters that describe the anonymous rows of a workshop."""
-    rows = list(
+    rows: list[Mapping[str, Any]] = list(
         activity.accompaniments.filter(beneficiary__isnull=True).values(
             "gender", "age_band", "social_status", "first_time"
         )
@@ -123,7 +145,7 @@ def counters_of(activity: Activity) -> dict[str, int]:
     return counters
 
 
-def initial_from_appointment(appointment) -> dict[str, Any]:
+def initial_from_appointment(appointment: Appointment) -> dict[str, Any]:
     """A report pre-filled from an appointment that took place."""
     minutes = int((appointment.end - appointment.start).total_seconds() // 60)
     initial: dict[str, Any] = {
@@ -138,12 +160,12 @@ def initial_from_appointment(appointment) -> dict[str, Any]:
         person = appointment.beneficiary
         if person is not None and person.commune and person.commune_insee:
             initial.update(commune=person.commune, commune_insee=person.commune_insee)
-    if appointment.beneficiary_id and appointment.beneficiary.is_identified:
+    if appointment.beneficiary is not None and appointment.beneficiary.is_identified:
         initial["beneficiary"] = appointment.beneficiary_id
     return initial
 
 
-def defaults_for(*, user, structure: Structure) -> dict[str, Any]:
+def defaults_for(*, user: User, structure: Structure) -> dict[str, Any]:
     """What the advisor entered in their last report, for a new blank one."""
     saved = EntryDefaults.objects.filter(user=user, structure=structure).first()
     if saved is None:
@@ -155,7 +177,7 @@ def defaults_for(*, user, structure: Structure) -> dict[str, Any]:
     return values
 
 
-def find_contact_match(appointment) -> Beneficiary | None:
+def find_contact_match(appointment: Appointment) -> Beneficiary | None:
     """The identified person an appointment's contact points to, if any."""
     contact = Q()
     if appointment.phone:

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,11 +13,13 @@ from django.utils.translation import gettext as _
 from lien import journal
 from lien.accounts.access import staff_view
 from lien.accounts.permissions import can
+from lien.accounts.requests import StaffRequest
 from lien.activities import selectors, services
 from lien.activities.forms import ActivityForm, FilterForm
 from lien.activities.models import Activity, Kind
 from lien.appointments.forms_staff import advisors_of
 from lien.appointments.models import Appointment
+from lien.beneficiaries import selectors as beneficiary_selectors
 from lien.beneficiaries.models import Beneficiary
 from lien.core import params
 from lien.places.models import Place
@@ -33,7 +35,7 @@ def _add_errors(form: ActivityForm, exc: ValidationError) -> None:
 
 
 @staff_view("activity.view")
-def activity_list(request: HttpRequest) -> HttpResponse:
+def activity_list(request: StaffRequest) -> HttpResponse:
     """Filtered, paginated list; coordinators see it without any person's name."""
     structure = request.structure
     advisors = advisors_of(structure)
@@ -62,7 +64,7 @@ def activity_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _appointment(request: HttpRequest) -> Appointment | None:
+def _appointment(request: StaffRequest) -> Appointment | None:
     pk = params.positive_id(request.GET.get("rdv"))
     if pk is None:
         return None
@@ -74,13 +76,13 @@ def _appointment(request: HttpRequest) -> Appointment | None:
     )
 
 
-def _report_form(request: HttpRequest, *, source: Activity | None = None) -> HttpResponse:
+def _report_form(request: StaffRequest, *, source: Activity | None = None) -> HttpResponse:
     """A new report: blank (from the remembered defaults), from an appointment, or a copy."""
     structure = request.structure
     appointment = _appointment(request) if source is None else None
     source_pk = params.positive_id(request.GET.get("depuis"))
     if source is None and source_pk is not None:
-        source = selectors.activity_of(structure, source_pk)
+        source = selectors.activity_for(request.membership, source_pk, purpose="copy")
     if appointment is not None:
         existing = Activity.objects.filter(appointment=appointment).first()
         if existing is not None:
@@ -107,6 +109,7 @@ def _report_form(request: HttpRequest, *, source: Activity | None = None) -> Htt
                 Beneficiary.objects.of_structure(structure).identified(),
                 pk=params.positive_id(request.GET.get("personne")),
             )
+            beneficiary_selectors.record_read(request.membership, person, purpose="report")
             initial["participants" if kind == Kind.COLLECTIVE else "beneficiary"] = (
                 [person.pk] if kind == Kind.COLLECTIVE else person.pk
             )
@@ -166,25 +169,26 @@ PICKER_RESULTS = 15
 
 
 @staff_view("activity.edit")
-def people_search(request: HttpRequest) -> HttpResponse:
+def people_search(request: StaffRequest) -> HttpResponse:
     """htmx partial of the report form: people matching a name or phone, to tick or choose.
 
     The people already chosen (sent back by the form) stay first and checked, so a new
     search never loses them.
     """
-    from lien.beneficiaries import selectors as people
-
     multiple = request.GET.get("champ") == "participants"
     name = "participants" if multiple else "beneficiary"
-    records = people.beneficiaries_for(request.membership).identified()
+    records = beneficiary_selectors.beneficiaries_for(request.membership).identified()
     chosen_pks = params.ids(request.GET.getlist(name))
     chosen = list(records.filter(pk__in=chosen_pks)) if chosen_pks else []
     text = params.text(request.GET.get(f"{name}_q"))
     found = []
     if len(text) >= 2:
-        found = list(people.search(records, text).exclude(pk__in=chosen_pks)[:PICKER_RESULTS])
-        journal.record_search(
-            request, action="beneficiary.searched", results=len(found), page="report"
+        found = beneficiary_selectors.search_people(
+            request.membership,
+            records.exclude(pk__in=chosen_pks),
+            text,
+            limit=PICKER_RESULTS,
+            page="report",
         )
     return render(
         request,
@@ -200,29 +204,22 @@ def people_search(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view("activity.edit")
-def activity_create(request: HttpRequest) -> HttpResponse:
+def activity_create(request: StaffRequest) -> HttpResponse:
     return _report_form(request)
 
 
 @staff_view("activity.edit")
-def activity_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
-    return _report_form(request, source=selectors.activity_of(request.structure, pk))
+def activity_duplicate(request: StaffRequest, pk: int) -> HttpResponse:
+    return _report_form(
+        request, source=selectors.activity_for(request.membership, pk, purpose="copy")
+    )
 
 
 @staff_view("activity.view_notes")
-def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    activity = selectors.activity_of(request.structure, pk)
+def activity_detail(request: StaffRequest, pk: int) -> HttpResponse:
+    activity = selectors.activity_for(request.membership, pk, purpose="detail")
     people = selectors.people_of(activity)
     counters = selectors.counters_of(activity) if activity.kind == Kind.COLLECTIVE else {}
-    # Names and notes of people helped: the read is traced.
-    journal.record(
-        structure=request.structure,
-        action="activity.viewed",
-        obj=activity,
-        actor=request.user,
-        subject=people[0] if activity.kind == Kind.INDIVIDUAL and people else None,
-        data={"participants": len(people)},
-    )
     return render(
         request,
         "activities/detail.html",
@@ -258,8 +255,8 @@ def _edit_initial(activity: Activity) -> dict[str, Any]:
 
 
 @staff_view("activity.edit")
-def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    activity = selectors.activity_of(request.structure, pk)
+def activity_edit(request: StaffRequest, pk: int) -> HttpResponse:
+    activity = selectors.activity_for(request.membership, pk, purpose="edit")
     form = ActivityForm(
         request.POST or None,
         structure=request.structure,
@@ -291,8 +288,8 @@ def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_view("activity.edit")
-def activity_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    activity = selectors.activity_of(request.structure, pk)
+def activity_delete(request: StaffRequest, pk: int) -> HttpResponse:
+    activity = selectors.activity_for(request.membership, pk, purpose="delete")
     if request.method == "POST":
         services.activity_delete(activity=activity, actor=request.user)
         messages.success(request, _("Compte rendu supprimé."))

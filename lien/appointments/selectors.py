@@ -1,11 +1,17 @@
 """Reads for appointments: availability windows, busy time and slots for one motif."""
 
 import datetime as dt
+from typing import Any
 
-from django.db.models import BigIntegerField, Func
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import BigIntegerField, Func, QuerySet
+from django.db.models.sql.compiler import SQLCompiler
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from lien.accounts.models import Structure
+from lien import journal
+from lien.accounts.models import Membership, Structure
+from lien.accounts.permissions import can
 from lien.appointments.models import Absence, Appointment, LocationType, Motif
 from lien.appointments.slots import Busy, Slot, Window, compute_slots
 from lien.core import timefmt
@@ -71,12 +77,20 @@ class EpochSeconds(Func):
 
     output_field = BigIntegerField()
 
-    def as_sql(self, compiler, connection, **extra):
+    def as_sql(
+        self,
+        compiler: SQLCompiler,
+        connection: BaseDatabaseWrapper,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, Any]:
         if connection.vendor == "postgresql":
             template = "CAST(EXTRACT(EPOCH FROM %(expressions)s) AS bigint)"
         else:  # SQLite stores UTC text timestamps
             template = "CAST(ROUND((julianday(%(expressions)s) - 2440587.5) * 86400.0) AS INTEGER)"
-        return super().as_sql(compiler, connection, template=template, **extra)
+        return super().as_sql(compiler, connection, function, template, arg_joiner, **extra_context)
 
 
 def slots_for(
@@ -129,5 +143,27 @@ def distinct_times(slots: list[Slot]) -> list[Slot]:
     return out
 
 
-def bookable_places(motif: Motif):
+def bookable_places(motif: Motif) -> QuerySet[Place]:
     return motif.places.filter(published=True)
+
+
+def appointment_for(membership: Membership, pk: int, *, purpose: str) -> Appointment:
+    """An appointment of the member's structure, or 404. Its page names the person (for those
+    who may see names): that read is journalled here, with the page it is for (detail,
+    cancel, move, status)."""
+    appointment = get_object_or_404(
+        Appointment.objects.of_structure(membership.structure).select_related(
+            "motif", "place", "advisor"
+        ),
+        pk=pk,
+    )
+    if can(membership, "beneficiary.view_identity"):
+        journal.record(
+            structure=membership.structure,
+            action="appointment.viewed",
+            obj=appointment,
+            actor=membership.user,
+            subject=appointment.beneficiary_id,
+            data={"role": membership.role, "page": purpose},
+        )
+    return appointment

@@ -5,7 +5,7 @@ import datetime as dt
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,8 +15,9 @@ from django.views.decorators.http import require_POST
 from lien import journal
 from lien.accounts.access import staff_view
 from lien.accounts.permissions import can
+from lien.accounts.requests import StaffRequest
 from lien.activities.models import Activity
-from lien.appointments import services
+from lien.appointments import selectors, services
 from lien.appointments.forms_staff import (
     AbsenceForm,
     MotifForm,
@@ -36,6 +37,7 @@ from lien.appointments.models import (
     Status,
 )
 from lien.appointments.selectors import slots_for
+from lien.beneficiaries import selectors as beneficiary_selectors
 from lien.beneficiaries.models import Beneficiary
 from lien.core import params, timefmt
 from lien.core.validators import display_phone
@@ -46,13 +48,8 @@ from lien.places.models import Place
 READ_ACTIONS = ("appointment.viewed", "appointment.listed", "appointment.searched")
 
 
-def _appointment(request: HttpRequest, pk: int) -> Appointment:
-    return get_object_or_404(
-        Appointment.objects.of_structure(request.structure).select_related(
-            "motif", "place", "advisor"
-        ),
-        pk=pk,
-    )
+def _appointment(request: StaffRequest, pk: int, *, purpose: str) -> Appointment:
+    return selectors.appointment_for(request.membership, pk, purpose=purpose)
 
 
 def _day(value: str | None) -> dt.date:
@@ -60,7 +57,7 @@ def _day(value: str | None) -> dt.date:
 
 
 @staff_view()
-def agenda(request: HttpRequest) -> HttpResponse:
+def agenda(request: StaffRequest) -> HttpResponse:
     """Day or week agenda, per advisor or per place, with a search by name or phone."""
     structure = request.structure
     day = _day(request.GET.get("jour"))
@@ -147,7 +144,7 @@ def agenda(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _journal_listing(request: HttpRequest, days, week: bool) -> None:
+def _journal_listing(request: StaffRequest, days, week: bool) -> None:
     """A page of names was shown: which days and filters, never the names."""
     shown = [a for _day, items in days for a in items]
     if not shown:
@@ -170,7 +167,7 @@ def _journal_listing(request: HttpRequest, days, week: bool) -> None:
 
 
 @staff_view("appointment.book_for")
-def book(request: HttpRequest) -> HttpResponse:
+def book(request: StaffRequest) -> HttpResponse:
     """Book on a resident's behalf (the reception taking a phone call): motif → place → time."""
     structure = request.structure
     motifs = Motif.objects.of_structure(structure).filter(active=True)
@@ -200,14 +197,7 @@ def book(request: HttpRequest) -> HttpResponse:
     initial = {}
     if person is not None and request.method == "GET":
         # The prefill shows their name and contact: a reading of the person, journalled.
-        journal.record(
-            structure=structure,
-            action="beneficiary.viewed",
-            obj=person,
-            actor=request.user,
-            subject=person,
-            data={"role": request.membership.role, "page": "appointment.book"},
-        )
+        beneficiary_selectors.record_read(request.membership, person, purpose="appointment.book")
     if person is not None:
         initial = {
             "first_name": person.first_name,
@@ -217,7 +207,7 @@ def book(request: HttpRequest) -> HttpResponse:
         }
     form = StaffBookingForm(request.POST or None, initial=initial)
     alternatives = []
-    if request.method == "POST" and ready and start and form.is_valid():
+    if request.method == "POST" and motif is not None and ready and start and form.is_valid():
         try:
             appointment = services.appointment_book(
                 motif=motif,
@@ -244,7 +234,7 @@ def book(request: HttpRequest) -> HttpResponse:
             )
             return redirect("agenda:detail", structure.slug, appointment.pk)
     slots = []
-    if ready and not start:
+    if motif is not None and ready and not start:
         seen = set()
         for slot in slots_for(motif, place=place, staff=True):
             if slot.start not in seen:
@@ -273,18 +263,9 @@ def book(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view()
-def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    appointment = _appointment(request, pk)
+def detail(request: StaffRequest, pk: int) -> HttpResponse:
+    appointment = _appointment(request, pk, purpose="detail")
     membership = request.membership
-    if can(membership, "beneficiary.view_identity"):
-        journal.record(
-            structure=request.structure,
-            action="appointment.viewed",
-            obj=appointment,
-            actor=request.user,
-            subject=appointment.beneficiary_id,
-            data={"role": membership.role},
-        )
     return render(
         request,
         "appointments/staff/detail.html",
@@ -310,8 +291,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_view()
-def cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    appointment = _appointment(request, pk)
+def cancel(request: StaffRequest, pk: int) -> HttpResponse:
+    appointment = _appointment(request, pk, purpose="cancel")
     if request.method == "POST":
         try:
             services.appointment_cancel(appointment=appointment, actor=request.user)
@@ -326,8 +307,8 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_view()
-def move(request: HttpRequest, pk: int) -> HttpResponse:
-    appointment = _appointment(request, pk)
+def move(request: StaffRequest, pk: int) -> HttpResponse:
+    appointment = _appointment(request, pk, purpose="move")
     if request.method == "POST":
         start = params.instant(request.POST.get("debut"))
         if start is None:
@@ -361,8 +342,8 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_view("appointment.record_status")
 @require_POST
-def set_status(request: HttpRequest, pk: int) -> HttpResponse:
-    appointment = _appointment(request, pk)
+def set_status(request: StaffRequest, pk: int) -> HttpResponse:
+    appointment = _appointment(request, pk, purpose="status")
     form = StatusForm(request.POST)
     if form.is_valid():
         try:
@@ -388,7 +369,7 @@ def set_status(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("agenda:detail", request.structure.slug, appointment.pk)
 
 
-def _report_due(request: HttpRequest, appointment: Appointment, status: str) -> bool:
+def _report_due(request: StaffRequest, appointment: Appointment, status: str) -> bool:
     """Someone who writes reports (an advisor) marked it seen and no report of it exists yet."""
     return (
         status == Status.SEEN
@@ -398,7 +379,7 @@ def _report_due(request: HttpRequest, appointment: Appointment, status: str) -> 
 
 
 @staff_view("appointment.record_walk_in")
-def walk_in(request: HttpRequest) -> HttpResponse:
+def walk_in(request: StaffRequest) -> HttpResponse:
     """Someone came without an appointment: record it (it counts as seen)."""
     form = WalkInForm(request.POST or None, structure=request.structure)
     if request.method == "POST" and form.is_valid():
@@ -419,7 +400,7 @@ def walk_in(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view()
-def motif_list(request: HttpRequest) -> HttpResponse:
+def motif_list(request: StaffRequest) -> HttpResponse:
     return render(
         request,
         "appointments/staff/motifs.html",
@@ -432,7 +413,7 @@ def motif_list(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view("motif.edit")
-def motif_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def motif_edit(request: StaffRequest, pk: int | None = None) -> HttpResponse:
     motif = (
         get_object_or_404(Motif.objects.of_structure(request.structure), pk=pk)
         if pk
@@ -452,7 +433,7 @@ def motif_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     )
 
 
-def _absences(request: HttpRequest):
+def _absences(request: StaffRequest):
     absences = Absence.objects.filter(structure=request.structure).select_related("advisor")
     if not can(request.membership, "absence.edit_any"):
         absences = absences.filter(advisor=request.user)
@@ -460,7 +441,7 @@ def _absences(request: HttpRequest):
 
 
 @staff_view("absence.edit_own")
-def absence_list(request: HttpRequest) -> HttpResponse:
+def absence_list(request: StaffRequest) -> HttpResponse:
     form = AbsenceForm(
         request.POST or None, structure=request.structure, membership=request.membership
     )
@@ -486,7 +467,7 @@ def absence_list(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view("absence.edit_own")
-def absence_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def absence_delete(request: StaffRequest, pk: int) -> HttpResponse:
     absence = get_object_or_404(_absences(request), pk=pk)
     if request.method == "POST":
         services.absence_delete(absence=absence, actor=request.user)
@@ -498,7 +479,7 @@ def absence_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_view("message.view_log")
-def message_log(request: HttpRequest) -> HttpResponse:
+def message_log(request: StaffRequest) -> HttpResponse:
     """The delivery log: every message, its state and error (recipients for those who may
     see a person's contact)."""
     items = (
@@ -519,7 +500,7 @@ def message_log(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view("calendar_feed.use")
-def calendar_feed(request: HttpRequest) -> HttpResponse:
+def calendar_feed(request: StaffRequest) -> HttpResponse:
     """The member's private ICS feed URL: create (or replace) and revoke it."""
     from lien.appointments import feeds
     from lien.appointments.models import CalendarFeed

@@ -10,13 +10,15 @@ the reception's querysets do not even load the notes or the birth year.
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
 from django.http import Http404
 from django.utils import timezone
 
-from lien.accounts.models import Structure
+from lien import journal
+from lien.accounts.models import Membership, Structure
 from lien.accounts.permissions import can
 from lien.activities.models import Accompaniment
 from lien.appointments.models import Appointment
@@ -31,7 +33,7 @@ KINDS = ("identifie", "anonyme")
 NOTICE = ("oui", "non")
 
 
-def beneficiaries_for(membership) -> BeneficiaryQuerySet:
+def beneficiaries_for(membership: Membership) -> BeneficiaryQuerySet:
     """The current (not merged) records this member may list."""
     records = Beneficiary.objects.of_structure(membership.structure).current()
     if can(membership, "beneficiary.view_profile"):
@@ -41,12 +43,48 @@ def beneficiaries_for(membership) -> BeneficiaryQuerySet:
     return records.none()
 
 
-def beneficiary_for(membership, pk: int) -> Beneficiary:
-    """One record this member may open, or 404 (another structure, or not theirs to see).
+def beneficiary_for(membership: Membership, pk: int, *, purpose: str) -> Beneficiary:
+    """One record this member may open, or 404 (another structure, or not theirs to see);
+    the read is journalled here (`beneficiary.viewed`, with the page it is for), so no page
+    that shows a person can forget it.
 
     Those who see whole records (advisors) also reach merged records (the view sends them on
     to the record kept).
     """
+    beneficiary = _beneficiary_for(membership, pk)
+    record_read(membership, beneficiary, purpose=purpose)
+    return beneficiary
+
+
+def record_read(membership: Membership, beneficiary: Beneficiary, *, purpose: str) -> None:
+    """Journal that this member was shown this person (`purpose`: the page, e.g. "edit")."""
+    journal.record(
+        structure=membership.structure,
+        action="beneficiary.viewed",
+        obj=beneficiary,
+        actor=membership.user,
+        subject=beneficiary,
+        data={"role": membership.role, "page": purpose},
+    )
+
+
+def search_people(
+    membership: Membership, records: BeneficiaryQuerySet, text: str, *, limit: int, page: str
+) -> list[Beneficiary]:
+    """People matching a name or phone number, journalled as a search: by whom, from which
+    page, how many were found, never the words typed (they may name someone without a record
+    to erase them with)."""
+    found = list(search(records, text)[:limit])
+    journal.record(
+        structure=membership.structure,
+        action="beneficiary.searched",
+        actor=membership.user,
+        data={"results": len(found), "role": membership.role, "page": page},
+    )
+    return found
+
+
+def _beneficiary_for(membership: Membership, pk: int) -> Beneficiary:
     if can(membership, "beneficiary.view_profile"):
         records = Beneficiary.objects.of_structure(membership.structure)
     elif can(membership, "beneficiary.view"):
@@ -59,7 +97,7 @@ def beneficiary_for(membership, pk: int) -> Beneficiary:
         raise Http404 from exc
 
 
-def applied_filters(params) -> dict[str, str]:
+def applied_filters(params: Mapping[str, str]) -> dict[str, str]:
     """The advisor's list filters that are valid values (codes), for the journal."""
     allowed = {
         "type": KINDS,
@@ -71,7 +109,7 @@ def applied_filters(params) -> dict[str, str]:
     return {key: params[key] for key, values in allowed.items() if params.get(key) in values}
 
 
-def filtered(records: BeneficiaryQuerySet, params) -> BeneficiaryQuerySet:
+def filtered(records: BeneficiaryQuerySet, params: Mapping[str, str]) -> BeneficiaryQuerySet:
     """Apply the advisor's list filters from a query dict; unknown values are ignored."""
     kind = params.get("type", "")
     if kind == "identifie":
@@ -107,7 +145,7 @@ def search(records: BeneficiaryQuerySet, text: str) -> BeneficiaryQuerySet:
     return records.search(text)
 
 
-def reception_search(membership, text: str) -> BeneficiaryQuerySet:
+def reception_search(membership: Membership, text: str) -> BeneficiaryQuerySet:
     """Identified people matching a name or phone, contact fields only."""
     if len(text.strip()) < 2:
         return Beneficiary.objects.none()
@@ -175,7 +213,7 @@ class Statistics:
     communes: list[tuple[str, int]]
 
 
-def _by(records, field: str, vocabulary: str) -> list[tuple[str, int]]:
+def _by(records: BeneficiaryQuerySet, field: str, vocabulary: str) -> list[tuple[str, int]]:
     counts = dict(records.values_list(field).annotate(n=Count("pk")).order_by())
     return [(label, counts.get(code, 0)) for code, label in taxonomy.choices(vocabulary)]
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from lien import journal
 from lien.accounts.access import staff_view
 from lien.accounts.permissions import can
+from lien.accounts.requests import StaffRequest
 from lien.beneficiaries import selectors, services
 from lien.beneficiaries.forms import BeneficiaryForm, MergeSearchForm
 from lien.beneficiaries.models import Beneficiary
@@ -30,7 +31,7 @@ def _searched(request: HttpRequest, count: int) -> None:
 
 
 @staff_view()
-def beneficiary_list(request: HttpRequest) -> HttpResponse:
+def beneficiary_list(request: StaffRequest) -> HttpResponse:
     """Advisor: search, filters, pages; reception: search by name or phone; coordinator: counts."""
     membership = request.membership
     if not can(membership, "beneficiary.search"):
@@ -81,20 +82,12 @@ def beneficiary_list(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view("beneficiary.view")
-def detail(request: HttpRequest, pk: int) -> HttpResponse:
+def detail(request: StaffRequest, pk: int) -> HttpResponse:
     membership = request.membership
-    beneficiary = selectors.beneficiary_for(membership, pk)
+    beneficiary = selectors.beneficiary_for(membership, pk, purpose="detail")
     if beneficiary.merged_into_id:
         messages.info(request, _("Cette fiche a été fusionnée dans celle-ci."))
         return redirect("beneficiaries:detail", request.structure.slug, beneficiary.merged_into_id)
-    journal.record(
-        structure=request.structure,
-        action="beneficiary.viewed",
-        obj=beneficiary,
-        actor=request.user,
-        subject=beneficiary,
-        data={"role": membership.role},
-    )
     if not can(membership, "beneficiary.view_profile"):
         return render(
             request,
@@ -119,7 +112,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_view("beneficiary.create")
-def create(request: HttpRequest) -> HttpResponse:
+def create(request: StaffRequest) -> HttpResponse:
     """New record; likely duplicates are shown first and need an explicit confirmation."""
     form = BeneficiaryForm(request.POST or None)
     duplicates: list[Beneficiary] = []
@@ -150,9 +143,9 @@ def create(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _current(request: HttpRequest, pk: int) -> Beneficiary | None:
+def _current(request: StaffRequest, pk: int, *, purpose: str) -> Beneficiary | None:
     """The advisor's record, or None when it was merged or erased (no more edits)."""
-    beneficiary = selectors.beneficiary_for(request.membership, pk)
+    beneficiary = selectors.beneficiary_for(request.membership, pk, purpose=purpose)
     if beneficiary.merged_into_id or beneficiary.anonymised_at:
         messages.error(
             request,
@@ -163,8 +156,8 @@ def _current(request: HttpRequest, pk: int) -> Beneficiary | None:
 
 
 @staff_view("beneficiary.edit")
-def edit(request: HttpRequest, pk: int) -> HttpResponse:
-    beneficiary = _current(request, pk)
+def edit(request: StaffRequest, pk: int) -> HttpResponse:
+    beneficiary = _current(request, pk, purpose="edit")
     if beneficiary is None:
         return redirect("beneficiaries:detail", request.structure.slug, pk)
     initial = {name: getattr(beneficiary, name) for name in services.EDITABLE_FIELDS}
@@ -191,14 +184,16 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_view("beneficiary.merge")
-def merge(request: HttpRequest, pk: int) -> HttpResponse:
+def merge(request: StaffRequest, pk: int) -> HttpResponse:
     """Choose the other record (duplicates or a search), confirm with both side by side."""
-    keep = _current(request, pk)
+    keep = _current(request, pk, purpose="merge")
     if keep is None:
         return redirect("beneficiaries:detail", request.structure.slug, pk)
     records = selectors.beneficiaries_for(request.membership).exclude(pk=keep.pk)
     chosen = params.positive_id(request.POST.get("avec") or request.GET.get("avec"))
     other = records.filter(pk=chosen).first() if chosen else None
+    if other is not None:
+        selectors.record_read(request.membership, other, purpose="merge")
     if request.method == "POST" and other is not None:
         try:
             keep = services.beneficiary_merge(keep=keep, other=other, actor=request.user)
@@ -218,9 +213,9 @@ def merge(request: HttpRequest, pk: int) -> HttpResponse:
     search = MergeSearchForm(request.GET or None)
     found = []
     if search.is_valid() and search.cleaned_data["q"]:
-        query = search.cleaned_data["q"]
-        found = list(selectors.search(records, query)[:PER_PAGE])
-        _searched(request, len(found))
+        found = selectors.search_people(
+            request.membership, records, search.cleaned_data["q"], limit=PER_PAGE, page="merge"
+        )
     return render(
         request,
         "beneficiaries/merge.html",
@@ -235,7 +230,7 @@ def merge(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_view()
-def notice(request: HttpRequest) -> HttpResponse:
+def notice(request: StaffRequest) -> HttpResponse:
     """The printable information notice handed to each person."""
     return render(
         request,
@@ -246,8 +241,8 @@ def notice(request: HttpRequest) -> HttpResponse:
 
 @staff_view("beneficiary.edit")
 @require_POST
-def notice_given(request: HttpRequest, pk: int) -> HttpResponse:
-    beneficiary = _current(request, pk)
+def notice_given(request: StaffRequest, pk: int) -> HttpResponse:
+    beneficiary = _current(request, pk, purpose="notice")
     if beneficiary is not None:
         try:
             services.notice_given(
