@@ -235,3 +235,43 @@ def test_worker_jobs_run_across_structures(personas):
     finally:
         del worker.JOBS["tests.scope_probe"]
     assert seen == [Beneficiary.objects.count()]
+
+
+# Where code may read across structures, and why. A new bypass needs a line here: the review
+# of that line is the review of the bypass.
+BYPASSES = {
+    "lien/core/scopes.py": "the scoping itself",
+    "lien/core/middleware.py": "every request starts from an empty scope",
+    "lien/core/admin_site.py": "operators look across structures",
+    "lien/core/worker.py": "periodic jobs cover every structure",
+    "lien/core/changes.py": "the saved state of an object already reached in scope",
+    "lien/accounts/signals.py": "a member's sign-in is journalled in each of their structures",
+    "lien/appointments/views_public.py": "a resident's private link is found by its token",
+    "lien/appointments/feeds.py": "an advisor's ICS feed is found by its token",
+    "lien/site/views.py": "the national open data lists every structure's places",
+    "lien/journal/__init__.py": "the hash chain's previous entry, under the structure's lock",
+    "lien/journal/models.py": "documents the journal's cross-structure readers",
+    "lien/journal/integrity.py": "the daily verification walks every structure's chain",
+    "lien/journal/management/commands/verify_journal.py": "verification of every chain",
+    "lien/beneficiaries/management/commands/retention.py": "a command (every structure)",
+    "lien/core/management/commands/load_demo.py": "a command (demo data)",
+    "lien/core/management/commands/run_worker.py": "a command (the worker)",
+    "lien/places/management/commands/export_places.py": "a command (open data export)",
+    "lien/places/management/commands/import_places.py": "a command (import for a structure)",
+}
+BYPASS_WORDS = ("scopes_disabled", "_base_manager", "with_scopes_disabled", "empty_scope(")
+
+
+def test_every_scope_bypass_is_listed_with_its_reason():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    found = {
+        str(path.relative_to(root))
+        for path in (root / "lien").rglob("*.py")
+        if "migrations" not in path.parts
+        and any(word in path.read_text(encoding="utf-8") for word in BYPASS_WORDS)
+    }
+    unlisted = sorted(found - set(BYPASSES))
+    assert unlisted == [], f"code that reads across structures without a reason here: {unlisted}"
+    assert sorted(set(BYPASSES) - found) == [], "listed bypasses that no longer exist"
