@@ -205,14 +205,16 @@ def shred(*, subject_ids: Iterable[int]) -> int:
     if not subject_ids:
         return 0
     count = 0
+    # The base manager: an erasure reaches every entry about the people, whatever scope is on.
+    journal = JournalEntry._base_manager
     with transaction.atomic(), _shredding(subject_ids):
-        entries = JournalEntry.objects.filter(
+        entries = journal.filter(
             Q(subject_id__in=subject_ids) | Q(object_type="beneficiary", object_id__in=subject_ids),
             shredded=False,
         )
         for entry in entries.only("pk", "personal").iterator():
             blank = dict.fromkeys(entry.personal or {}, None)
-            JournalEntry.objects.filter(pk=entry.pk).update(personal=blank, shredded=True)
+            journal.filter(pk=entry.pk).update(personal=blank, shredded=True)
             count += 1
     return count
 
