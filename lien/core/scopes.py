@@ -107,7 +107,7 @@ class _ScopedQuerySetMixin:
     _scope_pending = False
     _scope_path = DIMENSION
 
-    def _clone(self):
+    def _clone(self) -> Any:
         clone = super()._clone()  # type: ignore[misc]
         clone._scope_pending = self._scope_pending
         return clone
@@ -125,47 +125,47 @@ class _ScopedQuerySetMixin:
         self._scope_pending = False
 
     # Every way a queryset reaches the database.
-    def _fetch_all(self):
+    def _fetch_all(self) -> None:
         self._settle_scope()
         return super()._fetch_all()  # type: ignore[misc]
 
-    def _iterator(self, *args, **kwargs):
+    def _iterator(self, *args: Any, **kwargs: Any) -> Any:
         self._settle_scope()
         return super()._iterator(*args, **kwargs)  # type: ignore[misc]
 
-    def count(self):
+    def count(self) -> int:
         self._settle_scope()
         return super().count()  # type: ignore[misc]
 
-    def exists(self):
+    def exists(self) -> bool:
         self._settle_scope()
         return super().exists()  # type: ignore[misc]
 
-    def aggregate(self, *args, **kwargs):
+    def aggregate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         self._settle_scope()
         return super().aggregate(*args, **kwargs)  # type: ignore[misc]
 
-    def update(self, **kwargs):
+    def update(self, **kwargs: Any) -> int:
         self._settle_scope()
         return super().update(**kwargs)  # type: ignore[misc]
 
-    def _update(self, values):
+    def _update(self, values: Any) -> Any:
         self._settle_scope()
         return super()._update(values)  # type: ignore[misc]
 
-    def delete(self):
+    def delete(self) -> tuple[int, dict[str, int]]:
         self._settle_scope()
         return super().delete()  # type: ignore[misc]
 
-    def _raw_delete(self, using):
+    def _raw_delete(self, using: str) -> int:
         self._settle_scope()
         return super()._raw_delete(using)  # type: ignore[misc]
 
-    def explain(self, **options):
+    def explain(self, **options: Any) -> str:
         self._settle_scope()
         return super().explain(**options)  # type: ignore[misc]
 
-    def resolve_expression(self, *args, **kwargs):
+    def resolve_expression(self, *args: Any, **kwargs: Any) -> Any:
         # Used inside another query (`pk__in=Place.objects.…`): scoped the same way.
         self._settle_scope()
         return super().resolve_expression(*args, **kwargs)  # type: ignore[misc]
@@ -184,9 +184,10 @@ def scoped_manager(
         (_ScopedQuerySetMixin, queryset_class),
         {"_scope_path": path, "__module__": queryset_class.__module__},
     )
-    base = models.Manager.from_queryset(scoped_queryset)
+    # Built at run time, a base mypy cannot follow (its "possible cyclic definition", misc).
+    base: Any = models.Manager.from_queryset(scoped_queryset)
 
-    class ScopedManager(base):  # type: ignore[valid-type, misc]
+    class ScopedManager(base):  # type: ignore[misc]
         scoped_path = path
 
         def get_queryset(self) -> models.QuerySet:
@@ -207,7 +208,7 @@ def scoped_manager(
             queryset._scope_pending = False
             return queryset.none()
 
-    ScopedManager.__name__ = f"Scoped{base.__name__}"
+    ScopedManager.__name__ = f"Scoped{base.__name__}"  # type: ignore[misc]
     return ScopedManager()
 
 
@@ -240,7 +241,9 @@ def public_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     `request.structure` is set and the page runs in that structure's scope."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, structure_slug: str, *args: Any, **kwargs: Any):
+    def wrapper(
+        request: HttpRequest, structure_slug: str, *args: Any, **kwargs: Any
+    ) -> HttpResponse:
         from lien.accounts.models import Structure
         from lien.accounts.requests import StructureRequest
 
