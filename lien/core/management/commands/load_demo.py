@@ -3,6 +3,10 @@
 Idempotent: does nothing if the demo town exists (use --reset to rebuild it).
 Logins use a known password and known TOTP keys, printed at the end, so the demo can be
 tried with any authenticator app. Never load this on a production instance.
+
+Demo data, not a change anyone made: besides the services it calls (journalled as "demo"),
+it writes the rows of every app directly (users, memberships, motifs, closures…), the one
+module allowed to (tests/test_write_ownership.py).
 """
 
 import base64
