@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -13,7 +15,7 @@ from lien.core.validators import (
 )
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def _create(self, email: str, password: str | None, **extra):
@@ -37,12 +39,13 @@ class UserManager(BaseUserManager):
 class User(AbstractUser):
     """A staff member. Residents never have an account."""
 
-    username = None
+    username = None  # type: ignore[assignment]  # signed in by e-mail: the field is removed
     email = models.EmailField(_("adresse e-mail"), unique=True)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
-    objects = UserManager()
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+    # Not auth's UserManager, whose create_user() takes a username.
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
 
     class Meta:
         verbose_name = _("membre de l'équipe")
@@ -92,8 +95,18 @@ class Structure(models.Model):
         validators=[validate_structure_slug],
     )
     kind = models.CharField(_("type"), max_length=20, choices=StructureKind.choices)
-    siret = models.CharField(_("SIRET"), max_length=14, unique=True, validators=[validate_siret])
-    insee_code = models.CharField(_("code INSEE"), max_length=5, validators=[validate_insee_code])
+    # These validators also return the normalised value (for forms); Django ignores it.
+    siret = models.CharField(
+        _("SIRET"),
+        max_length=14,
+        unique=True,
+        validators=[validate_siret],  # type: ignore[list-item]
+    )
+    insee_code = models.CharField(
+        _("code INSEE"),
+        max_length=5,
+        validators=[validate_insee_code],  # type: ignore[list-item]
+    )
     contact_email = models.EmailField(_("e-mail de contact"), blank=True)
     contact_phone = models.CharField(
         _("téléphone de contact"), max_length=16, blank=True, validators=[validate_phone_field]

@@ -10,6 +10,7 @@ from lien.activities import services
 from lien.activities.models import MAX_DURATION, Kind
 from lien.beneficiaries.models import Beneficiary
 from lien.core import params, taxonomy
+from lien.core.formfields import choice, model_choice
 from lien.core.validators import validate_insee_code
 from lien.places.models import Place
 
@@ -66,7 +67,7 @@ class ActivityForm(forms.Form):
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     # The person of an individual accompaniment.
-    beneficiary = forms.ModelChoiceField(
+    beneficiary: "forms.ModelChoiceField[Beneficiary]" = forms.ModelChoiceField(
         label=_("Personne accompagnée"),
         queryset=Beneficiary.objects.none(),
         required=False,
@@ -102,13 +103,13 @@ class ActivityForm(forms.Form):
     anon_returning = forms.BooleanField(label=_("Déjà accompagnée auparavant"), required=False)
     # The people of a workshop.
     workshop_title = forms.CharField(label=_("Nom de l'atelier"), max_length=200, required=False)
-    participants = forms.ModelMultipleChoiceField(
+    participants: "forms.ModelMultipleChoiceField[Beneficiary]" = forms.ModelMultipleChoiceField(
         label=_("Participants dont vous avez la fiche"),
         queryset=Beneficiary.objects.none(),
         required=False,
     )
     place_type = _radios(taxonomy.PLACE_TYPES, _("Lieu"))
-    place = forms.ModelChoiceField(
+    place: "forms.ModelChoiceField[Place]" = forms.ModelChoiceField(
         label=_("Lequel de vos lieux"), queryset=Place.objects.none(), required=False
     )
     commune = forms.CharField(label=_("Commune"), max_length=120, required=False)
@@ -153,13 +154,15 @@ class ActivityForm(forms.Form):
             initial["tags"] = ", ".join(initial["tags"])
         for code, value in (initial.pop("counters", None) or {}).items():
             initial[COUNTER_PREFIX + code] = value
-        super().__init__(*args, initial=initial, **kwargs)
+        kwargs["initial"] = initial
+        super().__init__(*args, **kwargs)
         self.kind = kind
         self.appointment = appointment
         people = Beneficiary.objects.of_structure(structure).identified()
-        self.fields["beneficiary"].queryset = people
-        self.fields["participants"].queryset = people
-        self.fields["place"].queryset = Place.objects.of_structure(structure)
+        model_choice(self, "beneficiary").queryset = people
+        model_choice(self, "participants").queryset = people
+        model_choice(self, "place").queryset = Place.objects.of_structure(structure)
+        drop: tuple[str, ...]
         if kind == Kind.COLLECTIVE:
             for code in taxonomy.COLLECTIVE_COUNTERS:
                 self.fields[COUNTER_PREFIX + code] = forms.IntegerField(
@@ -231,7 +234,8 @@ class ActivityForm(forms.Form):
         return [w[:60] for w in words if w]
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         other = data.get("duration_other")
         preset = data.get("duration")
         if other is not None:
@@ -312,8 +316,8 @@ class FilterForm(forms.Form):
 
     def __init__(self, *args, advisors, places, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["conseiller"].choices = _blank([(u.pk, str(u)) for u in advisors])
-        self.fields["lieu"].choices = _blank([(p.pk, p.name) for p in places])
+        choice(self, "conseiller").choices = _blank([(u.pk, str(u)) for u in advisors])
+        choice(self, "lieu").choices = _blank([(p.pk, p.name) for p in places])
 
     def filters(self) -> dict[str, Any]:
         self.is_valid()  # fields with a bad value are left out of cleaned_data

@@ -5,6 +5,7 @@ from lien.accounts.models import User
 from lien.accounts.permissions import can, roles_with
 from lien.appointments.models import Absence, LocationType, Motif, Status
 from lien.core import taxonomy
+from lien.core.formfields import model_choice
 from lien.places.models import Place
 
 
@@ -54,14 +55,15 @@ class MotifForm(forms.ModelForm):
 
     def __init__(self, *args, structure, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["places"].queryset = Place.objects.of_structure(structure)
+        model_choice(self, "places").queryset = Place.objects.of_structure(structure)
         self.initial["themes"] = taxonomy.unpack(self.instance.themes)
 
     def clean_themes(self) -> str:
         return taxonomy.pack(self.cleaned_data["themes"])
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("location_type") == LocationType.PUBLIC_OFFICE and not data.get("places"):
             self.add_error(
                 "places", _("Choisissez au moins un lieu pour un rendez-vous sur place.")
@@ -85,11 +87,12 @@ class AbsenceForm(forms.ModelForm):
         advisors = advisors_of(structure)
         if not can(membership, "absence.edit_any"):
             advisors = advisors.filter(pk=membership.user_id)
-        self.fields["advisor"].queryset = advisors
-        self.fields["advisor"].empty_label = None
+        model_choice(self, "advisor").queryset = advisors
+        model_choice(self, "advisor").empty_label = None
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("start") and data.get("end") and data["end"] <= data["start"]:
             self.add_error("end", _("La fin de l'absence doit être après son début."))
         return data
@@ -109,14 +112,19 @@ class StaffBookingForm(forms.Form):
 
 
 class WalkInForm(forms.Form):
-    motif = forms.ModelChoiceField(label=_("Motif"), queryset=Motif.objects.none())
-    place = forms.ModelChoiceField(label=_("Lieu"), queryset=Place.objects.none(), required=False)
+    motif: "forms.ModelChoiceField[Motif]" = forms.ModelChoiceField(
+        label=_("Motif"), queryset=Motif.objects.none()
+    )
+    place: "forms.ModelChoiceField[Place]" = forms.ModelChoiceField(
+        label=_("Lieu"), queryset=Place.objects.none(), required=False
+    )
     first_name = forms.CharField(label=_("Prénom (facultatif)"), max_length=80, required=False)
 
     def __init__(self, *args, structure, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["motif"].queryset = Motif.objects.of_structure(structure).filter(active=True)
-        self.fields["place"].queryset = Place.objects.of_structure(structure)
+        motifs = Motif.objects.of_structure(structure).filter(active=True)
+        model_choice(self, "motif").queryset = motifs
+        model_choice(self, "place").queryset = Place.objects.of_structure(structure)
 
 
 class StatusForm(forms.Form):

@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -81,7 +83,8 @@ class OpeningRuleForm(forms.ModelForm):
         }
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("start"), data.get("end")
         if start and end and start >= end:
             self.add_error("end", _("L'heure de fin doit être après l'heure de début."))
@@ -110,13 +113,17 @@ class BaseOpeningRuleFormSet(forms.BaseInlineFormSet):
             raise ValidationError(problems)
 
 
-OpeningRuleFormSet = forms.inlineformset_factory(
-    Place,
-    OpeningRule,
-    form=OpeningRuleForm,
-    formset=BaseOpeningRuleFormSet,
-    extra=3,
-    can_delete=True,
+# The factory's type forgets the base class given as `formset`: say it.
+OpeningRuleFormSet = cast(
+    type[BaseOpeningRuleFormSet],
+    forms.inlineformset_factory(
+        Place,
+        OpeningRule,
+        form=OpeningRuleForm,
+        formset=BaseOpeningRuleFormSet,
+        extra=3,
+        can_delete=True,
+    ),
 )
 
 
@@ -136,7 +143,8 @@ class ClosureForm(forms.ModelForm):
         }
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("start_date"), data.get("end_date")
         if start and end and end < start:
             self.add_error(

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lien.accounts.models import User
 from lien.accounts.permissions import can, roles_with
+from lien.core.formfields import model_choice
 from lien.places.models import Place
 from lien.schedule.models import Presence, PresenceException
 
@@ -41,7 +42,7 @@ class PresenceForm(forms.ModelForm):
 
     def __init__(self, *args, structure, membership, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["place"].queryset = Place.objects.of_structure(structure)
+        model_choice(self, "place").queryset = Place.objects.of_structure(structure)
         advisors = User.objects.filter(
             memberships__structure=structure,
             memberships__role__in=roles_with("presence.hold"),
@@ -49,11 +50,12 @@ class PresenceForm(forms.ModelForm):
         ).order_by("first_name", "last_name")
         if not can(membership, "presence.edit_any"):
             advisors = advisors.filter(pk=membership.user_id)
-        self.fields["advisor"].queryset = advisors
-        self.fields["advisor"].empty_label = None
+        model_choice(self, "advisor").queryset = advisors
+        model_choice(self, "advisor").empty_label = None
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("start"), data.get("end")
         if start and end and start >= end:
             self.add_error("end", _("L'heure de fin doit être après l'heure de début."))

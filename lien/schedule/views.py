@@ -6,12 +6,13 @@ from django.utils.translation import gettext as _
 
 from lien.accounts.access import staff_view
 from lien.accounts.permissions import can
+from lien.accounts.requests import StaffRequest
 from lien.schedule import services
 from lien.schedule.forms import PresenceExceptionForm, PresenceForm
 from lien.schedule.models import Presence, PresenceException
 
 
-def _editable(request: HttpRequest):
+def _editable(request: StaffRequest):
     """Presences this member may change: anybody's (coordination) or their own (advisors)."""
     presences = Presence.objects.of_structure(request.structure)
     if not can(request.membership, "presence.edit_any"):
@@ -20,7 +21,7 @@ def _editable(request: HttpRequest):
 
 
 @staff_view()
-def presence_list(request: HttpRequest) -> HttpResponse:
+def presence_list(request: StaffRequest) -> HttpResponse:
     presences = (
         Presence.objects.of_structure(request.structure)
         .select_related("advisor", "place")
@@ -39,7 +40,7 @@ def presence_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _form_view(request: HttpRequest, presence: Presence | None) -> HttpResponse:
+def _form_view(request: StaffRequest, presence: Presence | None) -> HttpResponse:
     form = PresenceForm(
         request.POST or None,
         instance=presence,
@@ -62,17 +63,17 @@ def _form_view(request: HttpRequest, presence: Presence | None) -> HttpResponse:
 
 
 @staff_view("presence.edit_own")
-def presence_create(request: HttpRequest) -> HttpResponse:
+def presence_create(request: StaffRequest) -> HttpResponse:
     return _form_view(request, None)
 
 
 @staff_view("presence.edit_own")
-def presence_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def presence_edit(request: StaffRequest, pk: int) -> HttpResponse:
     return _form_view(request, get_object_or_404(_editable(request), pk=pk))
 
 
 @staff_view("presence.edit_own")
-def presence_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def presence_delete(request: StaffRequest, pk: int) -> HttpResponse:
     presence = get_object_or_404(_editable(request), pk=pk)
     if request.method == "POST":
         services.presence_delete(presence=presence, actor=request.user)
@@ -84,7 +85,7 @@ def presence_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_view("presence.edit_own")
-def exception_add(request: HttpRequest, pk: int) -> HttpResponse:
+def exception_add(request: StaffRequest, pk: int) -> HttpResponse:
     """Cancel one date of a presence (leave, training…): it disappears from the public pages."""
     presence = get_object_or_404(_editable(request), pk=pk)
     form = PresenceExceptionForm(request.POST or None)
@@ -106,7 +107,7 @@ def exception_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_view("presence.edit_own")
-def exception_delete(request: HttpRequest, pk: int, exception_pk: int) -> HttpResponse:
+def exception_delete(request: StaffRequest, pk: int, exception_pk: int) -> HttpResponse:
     presence = get_object_or_404(_editable(request), pk=pk)
     exception = get_object_or_404(PresenceException, presence=presence, pk=exception_pk)
     if request.method == "POST":

@@ -5,11 +5,15 @@ instant is shown as a wall-clock time of the active zone (the structure's).
 """
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django import template
 
 from lien.core import timefmt
 from lien.core.validators import display_phone
+
+if TYPE_CHECKING:
+    from lien.accounts.models import Membership
 
 register = template.Library()
 
@@ -63,7 +67,7 @@ def iso_minutes(value: dt.datetime) -> str:
 
 
 @register.filter
-def can(membership, permission: str) -> bool:
+def can(membership: "Membership | None", permission: str) -> bool:
     """`{% if request.membership|can:"beneficiary.view_contact" %}`: accounts/permissions.py.
 
     An unknown name raises (the page fails in the tests) instead of quietly hiding a link.
