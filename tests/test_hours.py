@@ -514,4 +514,3 @@ def test_legacy_examples_keep_their_meaning():
         rule(1, (9, 0), (18, 0)),
     ]
     assert len(parsed.warnings) == 1
-

@@ -546,4 +546,3 @@ def parse_osm(value: str) -> ParsedHours:
                 )
             )
     return ParsedHours(rules, closed, warnings)
-
