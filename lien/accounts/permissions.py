@@ -92,6 +92,10 @@ EDIT_ANY_PRESENCE = "presence.edit_any"
 # worth more than a password (reception, which books, signs in with a password).
 TWO_FACTOR = "account.two_factor"
 
+# --- Journal -------------------------------------------------------------------------------
+# The journal page: who did what and when, without any person's name or personal values.
+VIEW_JOURNAL = "journal.view"
+
 PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADVISOR: frozenset(
         {
@@ -150,6 +154,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             EDIT_OWN_PRESENCE,
             EDIT_ANY_PRESENCE,
             TWO_FACTOR,
+            VIEW_JOURNAL,
         }
     ),
 }
