@@ -60,6 +60,7 @@ class Visit:
     body: str  # the body as text (see body_text)
     location: str  # where a redirect goes
     text: str  # the body and Content-Disposition, lower-cased: what a test searches
+    reads: int = 0  # journal entries of a read written while serving it (see Crawler)
 
 
 @dataclass
@@ -254,8 +255,10 @@ class Crawler:
         allowed: Callable[[str], bool],
         probe: str,
         limit: int = 400,
+        count_reads: Callable[[], int] | None = None,
     ):
         self.client = client
+        self.count_reads = count_reads
         self.allowed = allowed
         self.probe = probe
         self.limit = limit
@@ -309,8 +312,10 @@ class Crawler:
 
     def _fetch(self, link: Link) -> Visit:
         headers = {"HX-Request": "true"} if link.htmx else {}
+        before = self.count_reads() if self.count_reads else 0
         response = self.client.get(link.url, headers=headers)
         content = b"".join(response) if response.streaming else response.content
+        reads = (self.count_reads() - before) if self.count_reads else 0
         text = body_text(content)
         disposition = response.headers.get("Content-Disposition", "")
         return Visit(
@@ -321,6 +326,7 @@ class Crawler:
             body=text,
             location=response.headers.get("Location", ""),
             text=f"{disposition}\n{text}".lower(),
+            reads=reads,
         )
 
     def _follow(self, queue: deque[Link], visit: Visit) -> None:

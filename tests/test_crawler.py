@@ -26,6 +26,8 @@ from django_scopes import scopes_disabled
 from lien.activities.models import Accompaniment
 from lien.appointments.models import Message
 from lien.beneficiaries.models import BeneficiaryImport
+from lien.journal import actions
+from lien.journal.models import JournalEntry
 from tests.conftest import make_activity, make_appointment, make_beneficiary, signed_in
 from tests.crawler import Crawler, Visit
 from tests.test_permissions import MATRIX
@@ -296,7 +298,14 @@ def crawl(personas, persona: str) -> Crawler:
     seed(personas)
     user = getattr(personas, persona)
     slug = personas.b.slug if persona == "outsider" else personas.a.slug
-    crawler = Crawler(signed_in(user), allowed=allowed_for(slug), probe=PROBE, limit=LIMIT)
+    reads = JournalEntry.objects.filter(actor=user, action__in=actions.names(kind=actions.READ))
+    crawler = Crawler(
+        signed_in(user),
+        allowed=allowed_for(slug),
+        probe=PROBE,
+        limit=LIMIT,
+        count_reads=reads.count,
+    )
     crawler.crawl("/equipe/")
     return crawler
 
@@ -326,6 +335,18 @@ def check(crawler: Crawler, persona: str) -> None:
         and not (v.status == 405 and v.link.how == "post-action")
     ]
     assert not broken, f"{persona} is offered links that do not open:\n" + "\n".join(broken)
+
+    # Every page that showed a person (their name, contact or notes) journalled that read.
+    own = markers("b" if persona == "outsider" else "a")
+    personal = [m for kind in ("identity", "contact", "notes") for m in own[kind]]
+    unjournalled = [
+        f"{_describe(v)} shows {next(m for m in personal if m in v.text)!r}"
+        for v in visits
+        if v.status == 200 and v.reads == 0 and any(m in v.text for m in personal)
+    ]
+    assert not unjournalled, (
+        f"{persona}: pages showing a person without a journalled read:\n" + "\n".join(unjournalled)
+    )
 
     seen = "\n".join(v.text for v in visits if v.status == 200)
     missing = [m for m in MUST_SEE[persona] if m not in seen]

@@ -100,7 +100,17 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404
     name = _("Rendez-vous %(structure)s") % {"structure": found.structure.name}
     with structure_scope(found.structure):
-        body = feed_ics(feed_appointments(found), name=name)
+        appointments = feed_appointments(found)
+        body = feed_ics(appointments, name=name)
+        # The feed names people: each fetch is a read, by the advisor's calendar app.
+        journal.record(
+            structure=found.structure,
+            action="calendar_feed.read",
+            obj=found,
+            actor=found.advisor,
+            actor_label="calendar-app",
+            data={"appointments": len(appointments)},
+        )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="rendez-vous.ics"'
     response["Cache-Control"] = "private, no-store"

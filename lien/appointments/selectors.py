@@ -12,7 +12,7 @@ from django.utils import timezone
 from lien import journal
 from lien.accounts.models import Membership, Structure
 from lien.accounts.permissions import can
-from lien.appointments.models import Absence, Appointment, LocationType, Motif
+from lien.appointments.models import Absence, Appointment, LocationType, Message, Motif
 from lien.appointments.slots import Busy, Slot, Window, compute_slots
 from lien.core import timefmt
 from lien.places.models import Place
@@ -167,3 +167,26 @@ def appointment_for(membership: Membership, pk: int, *, purpose: str) -> Appoint
             data={"role": membership.role, "page": purpose},
         )
     return appointment
+
+
+MESSAGE_LOG_SIZE = 200
+
+
+def message_log_for(membership: Membership, *, state: str = "") -> list[Message]:
+    """The latest messages of the member's structure (optionally in one delivery state).
+
+    For those who see contacts the page shows each recipient's phone or e-mail: that read is
+    journalled here (`message.listed`: the filter and how many were shown, never who).
+    """
+    items = Message.objects.filter(structure=membership.structure)
+    if state:
+        items = items.filter(state=state)
+    shown = list(items.select_related("appointment").order_by("-due_at")[:MESSAGE_LOG_SIZE])
+    if shown and can(membership, "beneficiary.view_contact"):
+        journal.record(
+            structure=membership.structure,
+            action="message.listed",
+            actor=membership.user,
+            data={"role": membership.role, "shown": len(shown), "filters": {"etat": state}},
+        )
+    return shown

@@ -31,7 +31,6 @@ from lien.appointments.models import (
     Appointment,
     Channel,
     LocationType,
-    Message,
     MessageState,
     Motif,
     Status,
@@ -482,20 +481,14 @@ def absence_delete(request: StaffRequest, pk: int) -> HttpResponse:
 def message_log(request: StaffRequest) -> HttpResponse:
     """The delivery log: every message, its state and error (recipients for those who may
     see a person's contact)."""
-    items = (
-        Message.objects.filter(structure=request.structure)
-        .select_related("appointment")
-        .order_by("-due_at")
-    )
     state = request.GET.get("etat", "")
     if state not in MessageState.values:
         state = ""
-    if state:
-        items = items.filter(state=state)
+    items = selectors.message_log_for(request.membership, state=state)
     return render(
         request,
         "appointments/staff/messages.html",
-        {"nav": "agenda", "items": items[:200], "state": state, "states": MessageState.choices},
+        {"nav": "agenda", "items": items, "state": state, "states": MessageState.choices},
     )
 
 

@@ -17,7 +17,7 @@ from lien import journal
 from lien.accounts.access import staff_view
 from lien.accounts.permissions import can
 from lien.accounts.requests import StaffRequest
-from lien.beneficiaries import gdpr, importer
+from lien.beneficiaries import gdpr, importer, selectors
 from lien.beneficiaries.forms_gdpr import ImportForm, RetentionForm
 from lien.beneficiaries.models import Beneficiary, BeneficiaryImport, ImportState
 from lien.core.http import is_htmx
@@ -69,6 +69,9 @@ def export_json(request: StaffRequest, pk: int) -> HttpResponse:
 def erase(request: StaffRequest, pk: int) -> HttpResponse:
     """Confirmation page, then anonymisation (keeps the statistical profile)."""
     person = _person(request, pk)
+    if request.method != "POST":
+        # The confirmation names the person: a read, journalled (the erasure is, by gdpr).
+        selectors.record_read(request.membership, person, purpose="erase")
     if request.method == "POST":
         if gdpr.erase(person, actor=request.user, reason="request"):
             messages.success(

@@ -42,6 +42,7 @@ FAMILIES: dict[str, Promise] = {
     "motif": _("Motifs de rendez-vous"),
     "absence": _("Absences"),
     "calendar_feed": _("Agendas privés"),
+    "message": _("Messages aux personnes"),
     "structure": _("Réglages de la structure"),
     "journal": _("Journal"),
     "booking_policy": _("Règles de réservation"),
@@ -76,6 +77,7 @@ _ALL = (
     Action("appointment.anonymised", _("Rendez-vous anonymisé"), CHANGE),
     Action("appointment.viewed", _("Rendez-vous consulté"), READ),
     Action("appointment.listed", _("Liste de rendez-vous consultée"), READ),
+    Action("message.listed", _("Journal des messages envoyés consulté"), READ),
     Action("appointment.searched", _("Recherche de rendez-vous"), READ),
     # People helped.
     Action("beneficiary.created", _("Fiche créée"), CHANGE),
@@ -106,6 +108,7 @@ _ALL = (
     Action("absence.deleted", _("Absence supprimée"), CHANGE),
     Action("calendar_feed.created", _("Agenda privé créé"), CHANGE),
     Action("calendar_feed.revoked", _("Agenda privé révoqué"), CHANGE),
+    Action("calendar_feed.read", _("Agenda privé lu par une application d’agenda"), READ),
     # Older rows; now a `structure.settings_updated` naming `retention_months`.
     Action("structure.retention_changed", _("Durée de conservation modifiée"), CHANGE),
     # The journal itself: the coordinator's page (lien/journal/views.py).
