@@ -1,10 +1,12 @@
 """What each role may do and see: the one table of named permissions.
 
-The table is the rule; `docs/ARCHITECTURE.md` shows it in words. Views (`@staff_view(
-"place.edit")`), selectors, forms and templates (`request.membership|can:"beneficiary.
-view_contact"`) ask `can(membership, name)`; queries that pick members by what they may do
-filter on `roles_with(name)`. No role is compared anywhere else (tests/test_permission_rule.py
-fails if one is), so one change here changes every page.
+The table is the rule (docs/ARCHITECTURE.md shows it in words), asked everywhere by name:
+- a view: `@staff_view("place.edit")` (accounts/access.py);
+- code (views, selectors, forms): `can(request.membership, "beneficiary.view_identity")`;
+- a template: `{% if request.membership|can:"beneficiary.view_contact" %}`;
+- a query picking members by what they may do: `memberships__role__in=roles_with("presence.hold")`.
+No role is compared anywhere else (tests/test_permission_rule.py fails if one is), so one
+change here changes every page.
 
 Least privilege:
 - an advisor helps people: sees and edits everything about them;
@@ -13,7 +15,7 @@ Least privilege:
   only the activity without names and the aggregates; runs places, motifs and the schedule.
 """
 
-from lien.accounts.models import Role
+from lien.accounts.models import Membership, Role
 
 # --- People helped -------------------------------------------------------------------------
 # A person's name (on a record, an appointment, a report, a message, the retention report).
@@ -170,7 +172,7 @@ def check(permission: str) -> str:
     return permission
 
 
-def can(membership, permission: str) -> bool:
+def can(membership: Membership | None, permission: str) -> bool:
     """Does this membership's role carry `permission`? Unknown names are refused loudly."""
     check(permission)
     if membership is None:
