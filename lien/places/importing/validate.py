@@ -67,6 +67,8 @@ MODEL_TO_STANDARD = {
 
 @dataclass
 class Prepared:
+    """A record that passed every check: its place, unsaved, and its opening hours."""
+
     row: Row
     place: Place
     is_new: bool
