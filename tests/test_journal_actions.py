@@ -172,3 +172,27 @@ def test_the_template_filter_shows_the_label():
 
     rendered = Template("{{ a|action_label }}").render(Context({"a": "appointment.cancelled"}))
     assert rendered == "Rendez-vous annulé"
+
+
+def test_every_actor_label_the_code_writes_has_words():
+    """An entry written without a staff member says who acted (`actor_label`); each value the
+    code writes is shown in French on staff pages and in the admin."""
+    import re
+    from pathlib import Path
+
+    from lien.journal import actions as registry
+
+    root = Path(__file__).resolve().parent.parent / "lien"
+    pattern = re.compile(
+        r'(?:actor_label(?:: str)?\s*=\s*|^(?:ADMIN|RESIDENT_LINK|WORKER)\s*=\s*)"([a-z-]+)"', re.M
+    )
+    written = {
+        value
+        for path in root.rglob("*.py")
+        if "migrations" not in path.parts
+        for value in pattern.findall(path.read_text(encoding="utf-8"))
+    }
+    assert {"resident-link", "admin", "worker"} <= written, written
+    assert sorted(written - set(registry.ACTORS)) == []
+    assert registry.actor_label("resident-link") == "la personne, par son lien privé"
+    assert registry.actor_label("unknown-label") == "unknown-label"

@@ -40,11 +40,12 @@ from lien.beneficiaries import selectors as beneficiary_selectors
 from lien.beneficiaries.models import Beneficiary
 from lien.core import params, timefmt
 from lien.core.validators import display_phone
+from lien.journal import actions
 from lien.journal.models import JournalEntry
 from lien.places.models import Place
 
 # Journal actions that record a reading, not a change: left out of an appointment's history.
-READ_ACTIONS = ("appointment.viewed", "appointment.listed", "appointment.searched")
+READ_ACTIONS = actions.names(kind=actions.READ)
 
 
 def _appointment(request: StaffRequest, pk: int, *, purpose: str) -> Appointment:

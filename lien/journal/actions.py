@@ -163,3 +163,19 @@ def names(*, family: str | None = None, kind: str | None = None) -> list[str]:
         for a in _ALL
         if (family is None or a.family == family) and (kind is None or a.kind == kind)
     ]
+
+
+# Who acted when no staff member did (`JournalEntry.actor_label`), in words.
+ACTORS: dict[str, Promise] = {
+    "resident-link": _("la personne, par son lien privé"),
+    "worker": _("tâche automatique"),
+    "system": _("système"),
+    "admin": _("administration du site"),
+    "import": _("import de fichier"),
+    "calendar-app": _("application d’agenda du membre"),
+}
+
+
+def actor_label(value: str) -> str:
+    """The French words for an `actor_label`; an unknown one (an old row) as it is."""
+    return str(ACTORS.get(value, value or "—"))

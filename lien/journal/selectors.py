@@ -25,13 +25,6 @@ from lien.journal.models import JournalEntry
 
 PAGE_SIZE = 50
 
-# Who acted when no staff member did (`actor_label`).
-ACTOR_LABELS = {
-    "resident-link": _("la personne, par son lien privé"),
-    "worker": _("tâche automatique"),
-    "system": _("système"),
-    "admin": _("administration du site"),
-}
 # The only values of `data` shown: counts, in words. Anything else stays in the database.
 COUNTS = {
     "results": lambda n: ngettext("%(n)d résultat", "%(n)d résultats", n),
@@ -191,10 +184,7 @@ def details(data: Any) -> list[str]:
 
 
 def row(entry: JournalEntry, types: dict[str, str]) -> Row:
-    if entry.actor is not None:
-        who = str(entry.actor)
-    else:
-        who = str(ACTOR_LABELS.get(entry.actor_label, entry.actor_label or "—"))
+    who = str(entry.actor) if entry.actor is not None else actions.actor_label(entry.actor_label)
     return Row(
         at=entry.at,
         action=entry.action,

@@ -83,3 +83,11 @@ def action_label(action: str) -> str:
     from lien.journal.actions import label
 
     return label(action)
+
+
+@register.filter
+def actor_label(value: str) -> str:
+    """« resident-link » → « la personne, par son lien privé »: lien/journal/actions.py."""
+    from lien.journal import actions
+
+    return actions.actor_label(value)
