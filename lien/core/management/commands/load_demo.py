@@ -32,7 +32,6 @@ from lien.schedule.models import Presence, PresenceException, PresenceMode
 from lien.schedule.services import presence_save
 
 DEMO_PASSWORD = "demo-lien-2026"  # noqa: S105 - printed on purpose, demo only
-DEMO = "demo"  # who the journal says wrote the demo data (no staff member did)
 TOWN_SLUG = "villebrie"
 OTHER_SLUG = "numerique-solidaire-77"
 SCHOOL_YEAR_START = dt.date(2026, 8, 31)  # a Monday
@@ -104,14 +103,14 @@ class Command(BaseCommand):
                 **fields,
             ),
             actor=None,
-            actor_label=DEMO,
+            actor_label="system",
         )
         opening_rules_replace(
             place=place,
             rules=rules,
             closed_on_public_holidays=True,
             actor=None,
-            actor_label=DEMO,
+            actor_label="system",
         )
         return place
 
@@ -138,7 +137,7 @@ class Command(BaseCommand):
                 **extra,
             ),
             actor=None,
-            actor_label=DEMO,
+            actor_label="system",
         )
 
     def _load(self) -> None:
@@ -346,14 +345,14 @@ class Command(BaseCommand):
                 typology="ASSO",
             ),
             actor=None,
-            actor_label=DEMO,
+            actor_label="system",
         )
         opening_rules_replace(
             place=local,
             rules=[WeeklyRule(2, t("10:00"), t("17:00"))],
             closed_on_public_holidays=True,
             actor=None,
-            actor_label=DEMO,
+            actor_label="system",
         )
         self._presence(other, hugo, 2, "10:00", "17:00", local)
 
