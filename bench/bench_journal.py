@@ -17,7 +17,7 @@ PEOPLE = 2000
 
 
 def run(timed, fmt) -> tuple[str, list[str]]:
-    structure = fixtures.town("bench-journal", "21779990700019")
+    structure = fixtures.town("bench-journal", "21779988100024")
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_raw_journal")
         cursor.execute(
