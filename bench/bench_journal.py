@@ -21,7 +21,7 @@ def run(timed, fmt) -> tuple[str, list[str]]:
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_raw_journal")
         cursor.execute(
-            "CREATE TABLE bench_raw_journal (id integer primary key, structure_id bigint, "
+            "CREATE TABLE bench_raw_journal (id bigserial primary key, structure_id bigint, "
             "action varchar(80), object_type varchar(40), object_id bigint, data text, "
             "at timestamp with time zone)"
             if connection.vendor == "postgresql"
