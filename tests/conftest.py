@@ -89,6 +89,15 @@ def _fast_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture
+def frozen_clock():
+    """The clock stands still during the test. django-ratelimit counts in fixed windows (an
+    hour, offset by the key): a test sending N requests must not see the window roll over
+    between two of them, which happens at some instants (the CI date matrix hit one)."""
+    with time_machine.travel(timezone.now(), tick=False):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _tests_see_every_structure():
     """Test code sets up and checks rows of several structures, so it runs with tenant scopes

@@ -158,6 +158,7 @@ def test_one_bad_row_among_many_saves_nothing(personas):
     assert Beneficiary.objects.count() == before
 
 
+@pytest.mark.slow  # costly and independent of the date: left out of the date matrix
 @pytest.mark.django_db
 def test_ten_thousand_rows_import_fully_with_progress(personas):
     rows = [

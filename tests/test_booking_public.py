@@ -524,6 +524,7 @@ def test_a_time_taken_meanwhile_offers_the_next_ones(personas, motif, client):
     assert iso(marcel.start) == offered[0]
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_eleventh_booking_post_from_one_address_is_refused(personas, motif, client):
     slot = ahead(motif, personas.place_a)
     url = book_url(motif, personas.place_a, slot.start)
@@ -539,6 +540,7 @@ def test_eleventh_booking_post_from_one_address_is_refused(personas, motif, clie
     assert other.status_code == 302
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_behind_the_proxy_the_limit_counts_the_forwarded_address(personas, motif, client, settings):
     settings.TRUSTED_PROXY_COUNT = 1
     slot = ahead(motif, personas.place_a)
@@ -710,6 +712,7 @@ def test_private_pages_are_not_cached_nor_indexed(booked, client):
         assert response["X-Robots-Tag"] == "noindex, nofollow"
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_cancel_and_move_posts_are_rate_limited_too(personas, booked, client):
     booked.status = Status.EXCUSED
     booked.save()

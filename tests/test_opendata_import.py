@@ -15,6 +15,10 @@ from lien.places.models import OpeningRule, Place
 from lien.places.opendata import FIELDS, export_csv, export_json, export_queryset
 from tests.opendata_helpers import frictionless_errors, make_full_place, make_place
 
+# The national reference files: costly, and independent of the date (left out of CI's
+# date matrix, run everywhere else).
+pytestmark = pytest.mark.slow
+
 # Copies of the national reference files (../shared/reference/lieux), kept in the project.
 REFERENCE = Path(__file__).resolve().parent / "data" / "lieux"
 EXAMPLE_V1 = "exemple-valide-v1.csv"

@@ -177,6 +177,7 @@ def cases(draw) -> dict:
 PURE = settings(max_examples=150, deadline=None)
 
 
+@pytest.mark.slow  # pure property test: the date matrix adds nothing
 @PURE
 @given(cases())
 def test_every_slot_lies_inside_a_window_of_its_advisor_and_place(case):
@@ -192,6 +193,7 @@ def test_every_slot_lies_inside_a_window_of_its_advisor_and_place(case):
         ), slot
 
 
+@pytest.mark.slow  # pure property test: the date matrix adds nothing
 @PURE
 @given(cases())
 def test_no_blocked_range_overlaps_a_busy_interval_of_its_advisor(case):
@@ -203,6 +205,7 @@ def test_no_blocked_range_overlaps_a_busy_interval_of_its_advisor(case):
                 assert b.end <= lo or hi <= b.start, (slot, b)
 
 
+@pytest.mark.slow  # pure property test: the date matrix adds nothing
 @PURE
 @given(cases())
 def test_delays_are_respected(case):
@@ -211,6 +214,7 @@ def test_delays_are_respected(case):
         assert now + case["min_delay"] <= slot.start <= now + case["max_delay"]
 
 
+@pytest.mark.slow  # pure property test: the date matrix adds nothing
 @PURE
 @given(cases(), st.data())
 def test_same_input_same_output_whatever_the_order(case, data):
@@ -223,12 +227,14 @@ def test_same_input_same_output_whatever_the_order(case, data):
     assert run(case, windows=iter(windows + windows), busy=iter(busy + busy)) == first
 
 
+@pytest.mark.slow  # pure property test: the date matrix adds nothing
 @PURE
 @given(cases())
 def test_every_allowed_start_on_the_step_grid_is_returned(case):
     assert as_keys(run(case)) == oracle(**case)
 
 
+@pytest.mark.slow  # pure property test: the date matrix adds nothing
 @PURE
 @given(cases())
 def test_output_is_sorted_without_duplicates(case):
