@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+# Left out of CI's date matrix: the lock files, not the date.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 FROM_PYPROJECT = "lien (pyproject.toml)"
 

@@ -26,6 +26,9 @@ import pytest
 from lien.accounts import permissions as perms
 from lien.accounts.models import Role
 
+# Left out of CI's date matrix: a scan of the source code.
+pytestmark = pytest.mark.slow
+
 LIEN = Path(__file__).resolve().parent.parent / "lien"
 EXEMPT_FILES = {
     "accounts/permissions.py",

@@ -12,6 +12,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from tests import perm_activities, perm_beneficiaries, perm_gdpr, perm_journal
 from tests.conftest import signed_in
 
+# Left out of CI's date matrix: who may open which URL does not depend on the date.
+pytestmark = pytest.mark.slow
+
 # Apps added later classify their URLs in their own module (same shapes as below).
 EXTRA_MODULES = (perm_beneficiaries, perm_gdpr, perm_activities, perm_journal)
 

@@ -52,7 +52,8 @@ def fake_provider() -> Iterator[FakeProvider]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: shutdown() waits up to one interval (0.5 s by default).
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     provider.url = f"http://127.0.0.1:{server.server_address[1]}/v1/sms"
     try:

@@ -328,6 +328,9 @@ from lien.beneficiaries.models import Beneficiary as Person
 from lien.appointments.models import Appointment, Message
 from lien.places.models import Place
 
+# Left out of CI's date matrix: a scan of the source code.
+pytestmark = pytest.mark.slow
+
 
 def link(appointment, person: Person, place_pk: int):
     appointment.beneficiary = person
