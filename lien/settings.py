@@ -13,6 +13,37 @@ from lien.core.env import env_bool, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+_EMAIL_BACKENDS = {
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+}
+
+
+def email_backend(*, debug: bool, host: str, backend: str) -> str:
+    """Where e-mail goes, from DEBUG and the EMAIL_HOST and EMAIL_BACKEND variables ("" = unset).
+
+    An explicit EMAIL_BACKEND wins (smtp, console, file or a dotted path). Otherwise SMTP in
+    production, and in development when EMAIL_HOST names a server; in development without one,
+    the console: nothing leaves the machine and nothing fails with "Connection refused".
+    Production without EMAIL_HOST keeps SMTP to localhost:25 (a relay on the server, as
+    before) rather than failing at start-up: deployments and `check --deploy` rely on it, and a
+    missing relay shows as failed messages in the delivery log, not as lost ones.
+    """
+    if backend:
+        if backend in _EMAIL_BACKENDS:
+            return _EMAIL_BACKENDS[backend]
+        if "." in backend:
+            return backend
+        raise ImproperlyConfigured(
+            f"EMAIL_BACKEND must be one of {', '.join(_EMAIL_BACKENDS)} or a dotted path, "
+            f"got {backend!r}."
+        )
+    if host or not debug:
+        return _EMAIL_BACKENDS["smtp"]
+    return _EMAIL_BACKENDS["console"]
+
+
 # --- Configured -----------------------------------------------------------------
 DEBUG = env_bool("DEBUG", False)
 _DEV_SECRET = "dev-only-insecure-secret-key-change-me-0123456789abcdef"  # noqa: S105
@@ -24,7 +55,12 @@ DATABASE_URL = env_secret("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
 HOME_STRUCTURE = env_str("HOME_STRUCTURE")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 SECURE = env_bool("SECURE", not DEBUG)  # HTTPS-only cookies, HSTS, redirect
-EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_HOST = env_str("EMAIL_HOST") or "localhost"
+# smtp, console or file (EMAIL_FILE_PATH); unset: see email_backend() above.
+EMAIL_BACKEND = email_backend(
+    debug=DEBUG, host=env_str("EMAIL_HOST"), backend=env_str("EMAIL_BACKEND").strip()
+)
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "emails"))
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
@@ -176,8 +212,6 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
-
-EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 
 # SMS: "none" (no SMS is queued; the production default), "console" (logged only; the
 # development default), "file" (one JSON line per SMS in SMS_FILE_PATH) or "http" (the
