@@ -12,11 +12,13 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from lien import journal
 from lien.accounts.models import Membership, Structure, User
+from lien.accounts.permissions import can
 from lien.activities.models import MAX_DURATION, Accompaniment, Activity, EntryDefaults, Kind
-from lien.appointments.models import Appointment
+from lien.appointments.models import Appointment, Status
 from lien.beneficiaries.models import Beneficiary
 from lien.core import taxonomy, timefmt
 from lien.places.models import Place
@@ -188,3 +190,40 @@ def find_contact_match(appointment: Appointment) -> Beneficiary | None:
         return None
     people = Beneficiary.objects.of_structure(appointment.structure).identified()
     return people.filter(contact).order_by("pk").first()
+
+
+# Reports still to write shown on the "today" page (the newest; the total is given too).
+TO_WRITE_SHOWN = 20
+
+
+def reports_to_write(membership: Membership) -> tuple[list[Appointment], int]:
+    """The member's honoured appointments (walk-ins included) without a report, newest first:
+    the latest `TO_WRITE_SHOWN` and how many there are in all. Reports are written by the
+    advisor who helped: only the member's own, and nothing for members who write none.
+
+    The list names each person: that read is journalled here (`appointment.listed`: how many
+    were shown, never who).
+    """
+    if not can(membership, "activity.edit"):
+        return [], 0
+    pending = (
+        Appointment.objects.of_structure(membership.structure)
+        .filter(
+            advisor=membership.user,
+            status=Status.SEEN,
+            activity__isnull=True,  # a deleted report lets go of its appointment
+            start__lte=timezone.now(),
+        )
+        .select_related("motif", "place")
+        .order_by("-start", "-pk")
+    )
+    shown = list(pending[:TO_WRITE_SHOWN])
+    total = len(shown) if len(shown) < TO_WRITE_SHOWN else pending.count()
+    if shown and can(membership, "beneficiary.view_identity"):
+        journal.record(
+            structure=membership.structure,
+            action="appointment.listed",
+            actor=membership.user,
+            data={"view": "comptes-rendus-a-ecrire", "shown": len(shown)},
+        )
+    return shown, total

@@ -1,6 +1,7 @@
 """Reads for appointments: availability windows, busy time and slots for one motif."""
 
 import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -8,6 +9,7 @@ from django.db.models import BigIntegerField, Func, QuerySet
 from django.db.models.sql.compiler import SQLCompiler
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from lien import journal
 from lien.accounts.models import Membership, Structure
@@ -190,3 +192,54 @@ def message_log_for(membership: Membership, *, state: str = "") -> list[Message]
             data={"role": membership.role, "shown": len(shown), "filters": {"etat": state}},
         )
     return shown
+
+
+@dataclass
+class PlaceDay:
+    """Where appointments happen on a day (a place, or a way of meeting without one) and
+    those appointments, in time order."""
+
+    label: str
+    appointments: list[Appointment] = field(default_factory=list)
+
+
+def today_for(membership: Membership, day: dt.date) -> list[PlaceDay]:
+    """The structure's appointments on `day` (its local day), every status, grouped by where
+    they happen: each place, then each way of meeting without one (phone, visio, home, on
+    site without a place). Each group is in time order; groups come by their first time.
+
+    The "today" page names each person for members who may see identities: that read is
+    journalled here (`appointment.listed`: the day and how many, never who).
+    """
+    structure = membership.structure
+    zone = timefmt.zone_of(structure)
+    items = list(
+        Appointment.objects.of_structure(structure)
+        .select_related("motif", "place", "advisor", "activity")
+        .filter(
+            start__gte=dt.datetime.combine(day, dt.time(), tzinfo=zone),
+            start__lt=dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=zone),
+        )
+        .order_by("start", "pk")
+    )
+    groups: dict[tuple[str, object], PlaceDay] = {}
+    for appointment in items:
+        if appointment.place is not None:
+            key: tuple[str, object] = ("place", appointment.place_id)
+            label = appointment.place.name
+        else:
+            key = ("mode", appointment.location_type)
+            label = (
+                _("Sans lieu")
+                if appointment.location_type == LocationType.PUBLIC_OFFICE
+                else appointment.get_location_type_display()
+            )
+        groups.setdefault(key, PlaceDay(label)).appointments.append(appointment)
+    if items and can(membership, "beneficiary.view_identity"):
+        journal.record(
+            structure=structure,
+            action="appointment.listed",
+            actor=membership.user,
+            data={"from": day.isoformat(), "view": "aujourdhui", "shown": len(items)},
+        )
+    return list(groups.values())

@@ -274,6 +274,7 @@ def detail(request: StaffRequest, pk: int) -> HttpResponse:
             "appointment": appointment,
             "can_record": can(membership, "appointment.record_status"),
             "can_report": can(membership, "activity.edit"),
+            "now": timezone.now(),
             "report": Activity.objects.filter(appointment=appointment).first(),
             "history": JournalEntry.objects.filter(
                 object_type="appointment", object_id=appointment.pk
@@ -360,6 +361,8 @@ def set_status(request: StaffRequest, pk: int) -> HttpResponse:
                     reverse("activities:create", args=[request.structure.slug])
                     + f"?rdv={appointment.pk}"
                 )
+    if request.POST.get("retour") == "aujourdhui":
+        return redirect("site:staff_dashboard", request.structure.slug)
     if request.POST.get("retour") == "agenda":
         day = timezone.localdate(appointment.start)
         return redirect(

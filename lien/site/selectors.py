@@ -100,3 +100,44 @@ def place_visits(structure: Structure, place: Place, weeks: int = 4) -> list[Vis
     )
     now = timezone.now()
     return visits(structure, [o for o in found if o.end > now])
+
+
+def next_presence(structure: Structure, advisor: User, days: int = 28) -> Visit | None:
+    """Where and when a member is next expected (the presence under way included), within
+    `days`, at any of the structure's places (published or not) and leaving out the times an
+    absence covers; None when nothing is planned. For the member's own "today" page."""
+    from lien.appointments.models import Absence
+
+    now = timezone.now()
+    today = local_today(structure)
+    found = [
+        o
+        for o in occurrences_between(
+            structure, today, today + dt.timedelta(days=days), advisor_id=advisor.pk
+        )
+        if o.end > now
+    ]
+    if not found:
+        return None
+    away = list(
+        Absence.objects.filter(
+            advisor=advisor, start__lt=found[-1].end, end__gt=found[0].start
+        ).values_list("start", "end")
+    )
+    occurrence = next(
+        (o for o in found if not any(a < o.end and b > o.start for a, b in away)), None
+    )
+    if occurrence is None:
+        return None
+    place = (
+        Place.objects.of_structure(structure).filter(pk=occurrence.place_id).first()
+        if occurrence.place_id
+        else None
+    )
+    return Visit(
+        occurrence=occurrence,
+        place=place,
+        mode_label=str(dict(PresenceMode.choices).get(occurrence.mode, "")),
+        advisor_name=advisor.first_name,
+        day_label=_day_label(occurrence.day, today),
+    )

@@ -12,7 +12,10 @@ from django.views.decorators.http import require_GET
 
 from lien.accounts.access import staff_view
 from lien.accounts.models import Membership, Structure
+from lien.accounts.permissions import can
 from lien.accounts.requests import StaffRequest, StructureRequest
+from lien.activities import selectors as activity_selectors
+from lien.appointments import selectors as appointment_selectors
 from lien.core import params, timefmt
 from lien.core.scopes import public_view, run_in_structure, scopes_disabled
 from lien.places import opendata
@@ -172,14 +175,31 @@ def staff_home(request: HttpRequest) -> HttpResponse:
 
 @staff_view()
 def staff_dashboard(request: StaffRequest) -> HttpResponse:
+    """« Aujourd’hui »: the day's appointments per place with their one-tap statuses, the
+    member's next presence, walk-in and booking, the reports still to write, then the week."""
     structure = request.structure
+    membership = request.membership
     today = selectors.local_today(structure)
     monday = today - dt.timedelta(days=today.weekday())
+    reports, reports_total = activity_selectors.reports_to_write(membership)
     return render(
         request,
         "site/staff_dashboard.html",
         {
             "nav": "dashboard",
+            "today": today,
+            "now": timezone.now(),
+            "groups": appointment_selectors.today_for(membership, today),
+            "holds_presence": can(membership, "presence.hold"),
+            "presence": (
+                selectors.next_presence(structure, request.user)
+                if can(membership, "presence.hold")
+                else None
+            ),
+            "can_record": can(membership, "appointment.record_status"),
+            "can_report": can(membership, "activity.edit"),
+            "reports": reports,
+            "reports_total": reports_total,
             "days": selectors.week_days(structure, monday),
             "place_count": Place.objects.of_structure(structure).count(),
         },
