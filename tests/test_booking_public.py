@@ -90,6 +90,11 @@ def iso(moment: dt.datetime) -> str:
     return timezone.localtime(moment).isoformat(timespec="minutes")
 
 
+def day_of(moment: dt.datetime) -> str:
+    """The `jour` parameter of the times screen that lists `moment`."""
+    return timezone.localtime(moment).date().isoformat()
+
+
 def slots_url(motif: Motif, place: Place | None) -> str:
     return f"/{motif.structure.slug}/rendez-vous/{motif.pk}/{place.pk if place else 0}/creneaux/"
 
@@ -123,6 +128,16 @@ def text(response) -> str:
 
 def no_script(response) -> None:
     assert "<script" not in response.content.decode()
+
+
+PRINT_SCRIPT = '<script src="/static/js/print.js" defer></script>'
+
+
+def only_the_print_script(response) -> None:
+    """The private page of an upcoming appointment loads one script, its print button's (the
+    CSP forbids inline handlers); everything else works without it."""
+    body = response.content.decode()
+    assert body.count("<script") == 1 and PRINT_SCRIPT in body
 
 
 # --- Screen 1: what -------------------------------------------------------------------------
@@ -208,7 +223,7 @@ def test_place_step_lists_published_places_with_their_first_free_time(personas, 
 
 
 # --- Screen 3: when -------------------------------------------------------------------------
-def test_times_show_the_next_six_grouped_by_day_then_more(personas, motif, client):
+def test_times_show_the_next_six_grouped_by_day_then_the_days(personas, motif, client):
     times = free(motif, personas.place_a)
     assert len(times) > 12
     response = client.get(slots_url(motif, personas.place_a))
@@ -222,13 +237,11 @@ def test_times_show_the_next_six_grouped_by_day_then_more(personas, motif, clien
     label = re.search(r"<h2 id=\"jour-1\">([^<]+)</h2>", body).group(1)
     if label not in ("Aujourd'hui", "Demain"):
         assert label.lower().startswith("jeudi") and str(first.day) in label
-    assert f"{first.hour} h" in body
-    assert "Voir plus de créneaux" in body and 'href="?plus=1#creneau-7"' in body
-    more = text(client.get(slots_url(motif, personas.place_a) + "?plus=1"))
-    assert len(re.findall(r"/reserver/\?debut=", more)) == 12
-    assert 'id="creneau-7"' in more and 'href="?plus=2#creneau-13"' in more
-    garbled = client.get(slots_url(motif, personas.place_a) + "?plus=abc")
-    assert len(re.findall(r"/reserver/\?debut=", text(garbled))) == 6
+    assert re.search(rf"{first.hour}\s+h", body)
+    # Then every day with free times, a link each (tests/test_booking_days.py has the rest);
+    # no more « Voir plus » paging.
+    assert "Voir plus de créneaux" not in body and "?plus=" not in body
+    assert f'href="?jour={timezone.localtime(times[0].start).date().isoformat()}"' in body
 
 
 def test_times_screen_with_nothing_free(personas, motif, client):
@@ -270,7 +283,7 @@ def test_booking_creates_one_appointment_and_shows_the_private_page(personas, mo
     assert appointment.first_name == "Josiane" and appointment.status == Status.UNKNOWN
     page = client.get(response["Location"])
     assert page.status_code == 200
-    no_script(page)
+    only_the_print_script(page)
     body = text(page)
     assert "C'est réservé" in body
     assert "Refaire ma carte d'identité" in body
@@ -581,9 +594,9 @@ def booked(personas, motif, client) -> Appointment:
 
 
 def test_cancel_asks_then_frees_the_time_at_once(personas, motif, booked, client):
-    times_url = slots_url(motif, personas.place_a)
+    times_url = slots_url(motif, personas.place_a) + f"?jour={day_of(booked.start)}"
     link = quote(iso(booked.start), safe="")
-    assert link not in text(client.get(times_url + "?plus=30"))
+    assert link not in text(client.get(times_url))
     page = client.get(f"/rdv/{booked.token}/annuler/")
     assert page.status_code == 200
     no_script(page)
@@ -599,7 +612,7 @@ def test_cancel_asks_then_frees_the_time_at_once(personas, motif, booked, client
     assert "de nouveau libre" in body
     assert 'href="/ville-a/rendez-vous/"' in body and "Prendre un nouveau rendez-vous" in body
     assert "Annuler ce rendez-vous" not in body
-    assert link in text(client.get(times_url + "?plus=30"))
+    assert link in text(client.get(times_url))
     # Cancelling again changes nothing; the cancel and move pages lead back to the page.
     assert client.post(f"/rdv/{booked.token}/annuler/").status_code == 302
     assert client.get(f"/rdv/{booked.token}/changer/").status_code == 302
@@ -628,7 +641,7 @@ def test_move_lists_other_times_confirms_and_moves(personas, motif, booked, clie
     assert booked.start == new.start and booked.status == Status.UNKNOWN
     assert "votre rendez-vous a changé d'horaire" in text(client.get(response["Location"]))
     assert quote(iso(old), safe="") in text(
-        client.get(slots_url(motif, personas.place_a) + "?plus=30")
+        client.get(slots_url(motif, personas.place_a) + f"?jour={day_of(old)}")
     )
 
 

@@ -1,8 +1,10 @@
 """Booking by residents, without an account, without JavaScript.
 
 At most four screens: what (motif) → where (place, skipped when there is no choice) → when
-(the next free times) → who (a short form). The confirmation is the resident's private page
-`/rdv/<token>/`, the link every message carries: see, cancel or move the appointment there.
+(the next free times, then the days with free times, each a link to that day's times) → who
+(a short form). A place's public page starts at « what » with that place chosen (`?lieu=`).
+The confirmation is the resident's private page `/rdv/<token>/`, the link every message
+carries: see, cancel or move the appointment there.
 """
 
 import datetime as dt
@@ -17,7 +19,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -27,6 +28,7 @@ from lien.accounts.models import Structure
 from lien.accounts.requests import StructureRequest
 from lien.appointments.forms_public import HONEYPOT, BookingForm
 from lien.appointments.models import Appointment, LocationType, Motif, Status
+from lien.appointments.notifications import sms_enabled
 from lien.appointments.selectors import bookable_places, distinct_times, slots_for
 from lien.appointments.services import (
     SlotTaken,
@@ -40,8 +42,7 @@ from lien.core.http import rate_limit_key, rate_limited
 from lien.core.scopes import public_view, run_in_structure, scopes_disabled
 from lien.places.models import Place
 
-PAGE = 6  # times shown first; « Voir plus de créneaux » adds as many again each time
-MAX_PLUS = 30
+SOON = 6  # the next free times shown first, above the list of days
 ALTERNATIVES = 3  # times offered when the chosen one is gone
 LINK_VALID_AFTER_END = dt.timedelta(days=1)
 BOOKING_RATE = "10/h"  # booking POSTs per client address
@@ -89,7 +90,7 @@ def day_label(day: dt.date, today: dt.date) -> str:
         return _("Aujourd’hui")
     if day == today + dt.timedelta(days=1):
         return _("Demain")
-    return date_format(day, "l j F").capitalize()
+    return timefmt.long_date(day).capitalize()
 
 
 def iso(moment: dt.datetime) -> str:
@@ -146,21 +147,64 @@ def by_day(times: list[Time]) -> list[Day]:
     return days
 
 
-def _plus(request: HttpRequest) -> int:
-    return min(params.positive_id(request.GET.get("plus")) or 0, MAX_PLUS)
+@dataclass
+class DayChoice:
+    """A day with free times, in the list residents pick a day from."""
+
+    date: dt.date
+    label: str  # « Lundi 7 décembre »
+    count: int  # free times that day
+    value: str  # the `jour` parameter
 
 
-def _page_of_times(request: HttpRequest, slots: list[Slot]) -> dict:
-    """The first PAGE × (plus + 1) times, grouped by day, and the « more » link's target."""
-    plus = _plus(request)
-    shown = slots[: PAGE * (plus + 1)]
+def _day_choice_label(day: dt.date, today: dt.date) -> str:
+    """« Lundi 7 décembre »; « Demain, mercredi 2 décembre » (a list of days needs the date)."""
+    near = day_label(day, today)
+    long = timefmt.long_date(day)
+    return long.capitalize() if near == long.capitalize() else f"{near}, {long}"
+
+
+def free_days(slots: list[Slot]) -> dict[dt.date, list[Slot]]:
+    """The free times by local day, in time order (one pass over the sorted slots)."""
+    grouped: dict[dt.date, list[Slot]] = {}
+    for slot in slots:
+        grouped.setdefault(timefmt.local(slot.start).date(), []).append(slot)
+    return grouped
+
+
+def _times_page(request: HttpRequest, slots: list[Slot]) -> tuple[dict, int]:
+    """What the times screen shows, from one computation of the free times: the next SOON
+    of them, then every day that has some (with its count), each a link to `?jour=`; with
+    `?jour=` that day's times instead, the days again below. A day without free time (past,
+    beyond the motif's horizon, or taken meanwhile) says so; a garbled one answers 400."""
+    grouped = free_days(slots)
+    today = timezone.localdate()
+    raw = request.GET.get("jour")
+    chosen = params.day(raw) if raw is not None else None
+    status = 200
+    problem = ""
+    if raw is None:
+        shown = slots[:SOON]
+    elif chosen is None:
+        problem = _("Cette date n’est pas reconnue. Choisissez un jour dans la liste.")
+        shown = []
+        status = 400
+    elif chosen not in grouped:
+        problem = _("Plus de créneau libre ce jour-là. Choisissez un autre jour.")
+        shown = []
+    else:
+        shown = grouped[chosen]
     return {
         "days": by_day(as_times(shown)),
-        "count": len(shown),
-        "more": len(slots) > len(shown) and plus < MAX_PLUS,
-        "next_plus": plus + 1,
-        "next_anchor": len(shown) + 1,
-    }
+        "day_choices": [
+            DayChoice(
+                date=day, label=_day_choice_label(day, today), count=len(items), value=str(day)
+            )
+            for day, items in grouped.items()
+        ],
+        "chosen_day": chosen if raw is not None and not problem else None,
+        "day_problem": problem,
+    }, status
 
 
 def _phone_only(request: HttpRequest, structure: Structure, motif: Motif) -> HttpResponse:
@@ -173,8 +217,11 @@ def _phone_only(request: HttpRequest, structure: Structure, motif: Motif) -> Htt
     )
 
 
-def _times_url(structure: Structure, motif: Motif, place: Place | None) -> str:
-    return reverse("booking:slots", args=[structure.slug, motif.pk, place.pk if place else 0])
+def _times_url(
+    structure: Structure, motif: Motif, place: Place | None, day: dt.date | None = None
+) -> str:
+    url = reverse("booking:slots", args=[structure.slug, motif.pk, place.pk if place else 0])
+    return f"{url}?{urlencode({'jour': day.isoformat()})}" if day else url
 
 
 def _book_url(structure: Structure, motif: Motif, place: Place | None, start=None) -> str:
@@ -192,13 +239,25 @@ def _back_from_times(structure: Structure, motif: Motif) -> str:
 @require_GET
 @public_view
 def start(request: StructureRequest, structure_slug: str) -> HttpResponse:
-    """« De quoi avez-vous besoin ? »: the motifs residents may book, as big choices."""
+    """« De quoi avez-vous besoin ? »: the motifs residents may book, as big choices.
+
+    `?lieu=<id>` (« Prendre rendez-vous ici » on a place's page): only the motifs offered at
+    that place, each straight to its times there; with one motif, its times at once."""
     structure = request.structure
     motifs = Motif.objects.of_structure(structure).bookable_online()
+    at = None
+    if "lieu" in request.GET:
+        at = get_object_or_404(
+            Place.objects.published().of_structure(structure),
+            pk=params.positive_id(request.GET.get("lieu")) or 0,
+        )
+        motifs = motifs.filter(location_type=LocationType.PUBLIC_OFFICE, places=at)
+        if len(motifs) == 1:
+            return redirect(_times_url(structure, motifs[0], at))
     return render(
         request,
         "appointments/public/start.html",
-        {"structure": structure, "motifs": motifs},
+        {"structure": structure, "motifs": motifs, "at": at},
     )
 
 
@@ -237,13 +296,14 @@ def place(request: StructureRequest, structure_slug: str, motif_pk: int) -> Http
 def slots(
     request: StructureRequest, structure_slug: str, motif_pk: int, place_pk: int
 ) -> HttpResponse:
-    """The next free times, grouped by day; « Voir plus de créneaux » pages further."""
+    """The next free times, then the days with free times (`?jour=` shows one day's)."""
     structure = request.structure
     motif = _motif(structure, motif_pk)
     if not motif.bookable_by_residents:
         return _phone_only(request, structure, motif)
     chosen_place = _place(motif, place_pk)
     free = distinct_times(slots_for(motif, place=chosen_place))
+    times, status = _times_page(request, free)
     return render(
         request,
         "appointments/public/slots.html",
@@ -253,8 +313,9 @@ def slots(
             "place": chosen_place,
             "book_url": _book_url(structure, motif, chosen_place),
             "back_url": _back_from_times(structure, motif),
-            **_page_of_times(request, free),
+            **times,
         },
+        status=status,
     )
 
 
@@ -366,7 +427,10 @@ def book(
             "debut": raw if chosen is not None else "",
             "problem": problem,
             "alternatives": as_times(alternatives),
-            "times_url": _times_url(structure, motif, chosen_place),
+            # Back to the chosen time's day, where the other times of that day are.
+            "times_url": _times_url(
+                structure, motif, chosen_place, chosen_time.start.date() if chosen_time else None
+            ),
             "is_home": motif.location_type == LocationType.HOME,
         },
         status=status,
@@ -440,7 +504,27 @@ def manage(request: ResidentRequest, token: str) -> HttpResponse:
     appointment = request.appointment
     if _state(appointment) == EXPIRED:
         return _expired(request, appointment)
-    return render(request, "appointments/public/manage.html", _context(appointment))
+    return render(
+        request,
+        "appointments/public/manage.html",
+        _context(
+            appointment,
+            # How the resident keeps this link: the messages carry it (the channels
+            # notifications.schedule_for uses), and the printed page shows it.
+            sent_by_email=bool(appointment.email),
+            sent_by_sms=bool(appointment.phone) and sms_enabled(),
+            page_url=request.build_absolute_uri(),
+        ),
+    )
+
+
+@private
+@require_GET
+@resident_link
+def short_link(request: ResidentRequest, token: str) -> HttpResponse:
+    """`/r/<token>`, the form of the private link an SMS carries (shorter by a few
+    characters, an SMS has 160): the same token checks, then on to the page itself."""
+    return redirect("booking:manage", token)
 
 
 @private
@@ -509,6 +593,7 @@ def move(request: ResidentRequest, token: str) -> HttpResponse:
         )
         if s.start != appointment.start
     ]
+    times, day_status = _times_page(request, free)
     if request.method == "GET" and chosen is not None:
         if any(s.start == chosen for s in free):
             new = as_times([Slot(chosen, chosen + (appointment.end - appointment.start), 0)])[0]
@@ -521,6 +606,6 @@ def move(request: ResidentRequest, token: str) -> HttpResponse:
     return render(
         request,
         "appointments/public/move.html",
-        _context(appointment, problem=problem, **_page_of_times(request, free)),
-        status=status,
+        _context(appointment, problem=problem, **times),
+        status=status if status != 200 else day_status,
     )

@@ -3,10 +3,13 @@
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from lien.accounts.models import Structure, User
+from lien.appointments.models import LocationType, Motif
 from lien.core import timefmt
+from lien.core.text import fold
 from lien.places.models import Place
 from lien.schedule.models import Presence, PresenceMode
 from lien.schedule.occurrences import Occurrence
@@ -23,6 +26,8 @@ class Visit:
     advisor_name: str
     day_label: str
     note: str = ""
+    # A presence "sur inscription" (a workshop) says how to register: this number.
+    registration_phone: str = ""
 
     @property
     def start(self) -> dt.datetime:
@@ -70,10 +75,46 @@ def visits(structure: Structure, occurrences: list[Occurrence]) -> list[Visit]:
             advisor_name=advisors[o.advisor_id].first_name if o.advisor_id in advisors else "",
             day_label=_day_label(o.day, today),
             note=notes.get(o.presence_id, ""),
+            registration_phone=registration_phone(
+                structure, places.get(o.place_id), notes.get(o.presence_id, "")
+            ),
         )
         for o in occurrences
         if o.place_id is None or o.place_id in places
     ]
+
+
+REGISTRATION = "sur inscription"  # folded, as advisors write it in a presence's note
+
+
+def registration_phone(structure: Structure, place: Place | None, note: str) -> str:
+    """The number to call to register for a presence whose note says « sur inscription »
+    (a workshop), until workshops take registrations themselves: the place's, else the
+    structure's; "" for any other presence."""
+    if REGISTRATION not in fold(note):
+        return ""
+    return (place.phone if place is not None else "") or structure.contact_phone
+
+
+def bookable_motifs_by_place(structure: Structure) -> dict[int, list[Motif]]:
+    """The motifs residents may book online on site, by published place (two queries): what
+    « Prendre rendez-vous ici » offers on a place's page."""
+    motifs = (
+        Motif.objects.of_structure(structure)
+        .bookable_online()
+        .filter(location_type=LocationType.PUBLIC_OFFICE)
+        .prefetch_related(
+            Prefetch(
+                "places",
+                queryset=Place.objects.published().of_structure(structure).only("pk"),
+            )
+        )
+    )
+    by_place: dict[int, list[Motif]] = {}
+    for motif in motifs:
+        for place in motif.places.all():
+            by_place.setdefault(place.pk, []).append(motif)
+    return by_place
 
 
 def upcoming_visits(structure: Structure, limit: int = 5) -> list[Visit]:

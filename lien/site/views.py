@@ -86,6 +86,7 @@ def week(request: StructureRequest, structure_slug: str) -> HttpResponse:
 def places(request: StructureRequest, structure_slug: str) -> HttpResponse:
     structure = request.structure
     items = Place.objects.published().of_structure(structure).prefetch_related("opening_rules")
+    motifs = selectors.bookable_motifs_by_place(structure)
     return render(
         request,
         "site/places.html",
@@ -93,7 +94,12 @@ def places(request: StructureRequest, structure_slug: str) -> HttpResponse:
             "structure": structure,
             "nav": "places",
             "places": [
-                (p, describe_fr(weekly_rules(p), p.closed_on_public_holidays)) for p in items
+                (
+                    p,
+                    describe_fr(weekly_rules(p), p.closed_on_public_holidays),
+                    motifs.get(p.pk, []),
+                )
+                for p in items
             ],
         },
     )
@@ -115,6 +121,7 @@ def place_detail(request: StructureRequest, structure_slug: str, place_slug: str
             "hours": describe_fr_lines(weekly_rules(place), place.closed_on_public_holidays),
             "closures": place.closures.filter(end_date__gte=today),
             "visits": selectors.place_visits(structure, place),
+            "motifs": selectors.bookable_motifs_by_place(structure).get(place.pk, []),
         },
     )
 
