@@ -43,7 +43,7 @@ def test_coordinator_changes_opening_hours(demo, accounts, tab):
     page = tab.page
     accounts.sign_in(tab)
     page.wait_for_url("**/equipe/villebrie/")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Ville de Villebrie")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Aujourd’hui")  # the staff home
 
     # Places list, then the club's hours.
     staff_menu(page).get_by_role("link", name="Lieux").click()
