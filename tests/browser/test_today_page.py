@@ -24,9 +24,7 @@ def book_today(structure, minutes_from_now: int, first_name: str) -> Appointment
 
     motifs = Motif.objects.of_structure(structure).filter(location_type=LocationType.PUBLIC_OFFICE)
     motif = max(motifs, key=lambda m: len(m.title))
-    start = timezone.now().replace(second=0, microsecond=0) + dt.timedelta(
-        minutes=minutes_from_now
-    )
+    start = timezone.now().replace(second=0, microsecond=0) + dt.timedelta(minutes=minutes_from_now)
     end = start + dt.timedelta(minutes=motif.duration)
     return Appointment.objects.create(
         structure=structure,
