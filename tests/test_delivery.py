@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 from icalendar import Calendar
 
-from lien.appointments import delivery, sms
+from lien.appointments import delivery, gsm, sms
 from lien.appointments.models import (
     Appointment,
     Message,
@@ -87,6 +87,14 @@ def book(personas, *, days_ahead: int = 5, **extra) -> Appointment:
 MONTHS = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
 
 
+def short(moment: dt.datetime) -> str:
+    """« jeu. 3/12 14h », as an SMS says it."""
+    local = timezone.localtime(moment)
+    assert local.weekday() == 3  # the presence is on Thursdays
+    minutes = f"{local.minute:02d}" if local.minute else ""
+    return f"jeu. {local.day}/{local.month} {local.hour}h{minutes}"
+
+
 def said(moment: dt.datetime) -> str:
     """« jeudi 3 décembre à 14 h », as residents read it."""
     local = timezone.localtime(moment)
@@ -145,10 +153,11 @@ def test_the_confirmation_goes_by_email_and_sms(personas, smtp, sms_file):
 
     [text] = sms_file.sent()
     assert text["to"] == "+33612345678" and text["sender"] == "VILLEA"
-    assert text["text"].startswith(f"Ville A : rendez-vous confirmé le {said(appointment.start)}.")
-    assert text["text"].endswith(f"{SITE}/rdv/{appointment.token}/")
-    assert "pièce d'identité" in text["text"]
-    assert len(text["text"]) <= 320
+    assert text["text"] == (
+        f"Ville A : RDV confirmé {short(appointment.start)}, Club des seniors. "
+        f"Voir ou annuler : {SITE}/r/{appointment.token}"
+    )  # one SMS: the address, motif and what to bring are in the e-mail and behind the link
+    assert gsm.is_gsm7(text["text"]) and gsm.segments(text["text"]) == 1
 
     for message in messages_of(appointment, kind=MessageKind.CONFIRMATION):
         assert message.state == MessageState.SENT and message.attempts == 1
@@ -172,7 +181,8 @@ def test_reminders_wait_for_their_time_then_go_once(personas, smtp, sms_file):
     delivery.send_due_messages(now=start - dt.timedelta(hours=23))
     assert len(smtp.messages) == 1
     reminder_sms = sms_file.sent()[-1]["text"]
-    assert reminder_sms.startswith("Ville A : rappel de votre rendez-vous le jeudi ")
+    assert reminder_sms.startswith(f"Ville A : rappel, RDV {short(start)}, Club des seniors")
+    assert reminder_sms.endswith(f"Annuler ou déplacer : {SITE}/r/{appointment.token}")
 
     assert delivery.send_due_messages(now=start - dt.timedelta(hours=1)).claimed == 0
     assert len(smtp.messages) == 1 and len(sms_file.sent()) == 2
@@ -328,7 +338,7 @@ def test_nothing_but_the_cancellation_goes_for_a_cancelled_appointment(personas,
     assert str(cal["METHOD"]) == "CANCEL"
     [event] = cal.walk("VEVENT")
     assert str(event["STATUS"]) == "CANCELLED" and int(event["SEQUENCE"]) == 1
-    assert "est annulé" in sms_file.sent()[-1]["text"]
+    assert f"votre RDV du {short(appointment.start)} est annulé." in sms_file.sent()[-1]["text"]
     for reminder in messages_of(appointment, kind=MessageKind.REMINDER):
         assert reminder.state == MessageState.CANCELLED and reminder.sent_at is None
 
@@ -388,7 +398,7 @@ def test_a_move_sends_the_new_date(personas, smtp, sms_file):
     assert f"Date : {said(later.start)}\n" in body_of(mail)
     [event] = attachment_calendar(mail).walk("VEVENT")
     assert event.decoded("DTSTART") == later.start and int(event["SEQUENCE"]) == 1
-    assert sms_file.sent()[-1]["text"].startswith("Ville A : votre rendez-vous a changé.")
+    assert sms_file.sent()[-1]["text"].startswith(f"Ville A : RDV déplacé au {short(later.start)},")
 
 
 @pytest.mark.django_db
@@ -418,7 +428,7 @@ def test_an_sms_failure_is_logged(personas, settings, smtp):
 
 
 @pytest.mark.django_db
-def test_long_texts_keep_the_sms_within_two_messages(personas, smtp, sms_file):
+def test_long_texts_keep_the_sms_within_one_message(personas, smtp, sms_file):
     motif = personas.motif_a
     appointment = book(personas)
     motif.title = ("Faire ses démarches en ligne " * 4).strip()
@@ -431,8 +441,8 @@ def test_long_texts_keep_the_sms_within_two_messages(personas, smtp, sms_file):
         appointment.refresh_from_db()
         message.appointment = appointment
         text = delivery.render_sms(message)
-        assert len(text) <= 320
-        assert text.endswith(f" {SITE}/rdv/{appointment.token}/")
+        assert gsm.gsm7_length(text) <= 160 and gsm.segments(text) == 1
+        assert text.endswith(f" {SITE}/r/{appointment.token}")
 
 
 @pytest.mark.django_db(transaction=True)

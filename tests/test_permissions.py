@@ -128,6 +128,7 @@ def url_kwargs(p, which: str) -> dict[str, dict]:
         "booking:place": {"structure_slug": s.slug, "motif_pk": motif.pk},
         "booking:slots": {"structure_slug": s.slug, "motif_pk": motif.pk, "place_pk": place.pk},
         "booking:book": {"structure_slug": s.slug, "motif_pk": motif.pk, "place_pk": place.pk},
+        "booking:short": {"token": appointment.token},
         "booking:manage": {"token": appointment.token},
         "booking:cancel": {"token": appointment.token},
         "booking:move": {"token": appointment.token},
@@ -194,6 +195,7 @@ MATRIX = {
     "booking:place": dict.fromkeys(PERSONAS, 302),  # one place only: straight to the times
     "booking:slots": PUBLIC,
     "booking:book": PUBLIC,
+    "booking:short": dict.fromkeys(PERSONAS, 302),  # the SMS form of the link: on to the page
     "booking:manage": PUBLIC,
     "booking:cancel": PUBLIC,
     "booking:move": PUBLIC,
@@ -315,11 +317,11 @@ def test_advisor_cannot_edit_a_colleagues_presence(personas):
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "url",
-    ["/rdv/{}/", "/rdv/{}/annuler/", "/rdv/{}/changer/", "/agenda/{}.ics"],
+    ["/r/{}", "/rdv/{}/", "/rdv/{}/annuler/", "/rdv/{}/changer/", "/agenda/{}.ics"],
 )
 def test_secret_links_need_the_exact_token(personas, client, url):
-    good = personas.appointment_a.token if url.startswith("/rdv") else personas.feed_a.token
-    assert client.get(url.format(good)).status_code == 200
+    good = personas.appointment_a.token if url.startswith("/r") else personas.feed_a.token
+    assert client.get(url.format(good)).status_code == (302 if url.startswith("/r/") else 200)
     assert client.get(url.format(good[:-1] + ("A" if good[-1] != "A" else "B"))).status_code == 404
     assert client.post(url.format("x" * 32)).status_code in (404, 405)
 

@@ -67,7 +67,19 @@ class User(AbstractUser):
 
 # First path segments the site uses itself; a structure's public pages live at /<slug>/.
 RESERVED_SLUGS = frozenset(
-    {"admin", "compte", "equipe", "donnees", "static", "media", "healthz", "api", "rdv", "agenda"}
+    {
+        "admin",
+        "compte",
+        "equipe",
+        "donnees",
+        "static",
+        "media",
+        "healthz",
+        "api",
+        "rdv",
+        "r",  # /r/<token>, the resident's link in an SMS
+        "agenda",
+    }
 )
 
 

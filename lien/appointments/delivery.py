@@ -41,12 +41,14 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from lien.appointments import ics, sms
+from lien.appointments import gsm, ics, sms
 from lien.appointments.models import (
     Appointment,
+    LocationType,
     Message,
     MessageChannel,
     MessageKind,
@@ -61,7 +63,7 @@ log = logging.getLogger("lien.delivery")
 
 # Longer than any one send can take (EMAIL_TIMEOUT, SMS_HTTP_TIMEOUT, per network operation).
 STUCK_AFTER = dt.timedelta(minutes=15)
-SMS_MAX_LENGTH = 320  # two concatenated SMS
+SMS_MAX_LENGTH = gsm.SINGLE_SEGMENT  # one SMS, not a concatenated one billed twice
 DEFAULT_EMAIL_TIMEOUT = 30  # seconds, when settings.EMAIL_TIMEOUT is not set
 
 # Delivery-log texts, read by staff.
@@ -317,22 +319,95 @@ def build_email(message: Message) -> EmailMultiAlternatives:
     return email
 
 
+def sms_link(appointment: Appointment) -> str:
+    """The resident's private link in its short form (`/r/<token>`, which leads to the page
+    `/rdv/<token>/`): in an SMS every character counts."""
+    path = reverse("booking:short", args=[appointment.token])
+    return f"{settings.SITE_URL.rstrip('/')}{path}"
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if not text or text.endswith((".", "!", "?")) else f"{text}."
+
+
+# The SMS, shorter and shorter until it fits one segment: first without the address, then
+# without the motif, then without the words before the link (and a cancellation's apology).
+# Then the place's name is cut short (« Médiathèque intercommunale Fr... »), then the
+# structure's, then the structure's goes (the SMS's sender name still says who writes), then
+# the place's. The date, the time and the link always stay whole; only a site address nearly
+# as long as an SMS can leave no room for them (the text is then cut, never the link).
+SMS_LEVELS = (
+    {"with_address": True, "with_motif": True, "with_extras": True},
+    {"with_address": False, "with_motif": True, "with_extras": True},
+    {"with_address": False, "with_motif": False, "with_extras": True},
+    {"with_address": False, "with_motif": False, "with_extras": False},
+)
+SMS_STRUCTURE_NAME = 30  # longer structure names are always cut to this (a "short name")
+SMS_NAME_FLOOR = 16  # a name is not cut shorter than this; it goes altogether
+
+
+def sms_context(appointment: Appointment) -> dict:
+    """What the SMS templates say, already in the GSM-7 alphabet."""
+    structure, place = appointment.structure, appointment.place
+    on_site = appointment.location_type == LocationType.PUBLIC_OFFICE and place is not None
+    with timefmt.using(structure):
+        when = timefmt.short_when(appointment.start)
+    return {
+        **message_context(appointment),
+        "structure_name": gsm.shorten(structure.name, SMS_STRUCTURE_NAME),
+        "when": when,
+        "place_name": gsm.to_gsm7(place.name) if on_site and place else "",
+        "address": gsm.to_gsm7(f"{place.address}, {place.city}") if on_site and place else "",
+        "motif_title": gsm.to_gsm7(_sentence(appointment.motif.title)),
+    }
+
+
 def render_sms(message: Message) -> str:
-    """The SMS text: at most SMS_MAX_LENGTH characters, the link always whole at the end."""
+    """The SMS text: one segment (at most SMS_MAX_LENGTH GSM-7 characters), transliterated,
+    the short link always whole at the end. See SMS_LEVELS for what goes first."""
     appointment = _appointment(message)
-    link = ics.resident_link(appointment)
-    room = SMS_MAX_LENGTH - len(link) - 1
+    link = gsm.to_gsm7(sms_link(appointment))
+    room = SMS_MAX_LENGTH - gsm.gsm7_length(link) - 1  # one space before the link
     template = f"appointments/messages/{message.kind}_sms.txt"
-    context = message_context(appointment)
-    # Shorter and shorter: without what to bring (1), then without the address (2).
-    for compact in (0, 1, 2):
+    context = sms_context(appointment)
+    choices: dict = {}
+
+    def render() -> str:
         with timefmt.using(appointment.structure):
-            text = render_to_string(template, {**context, "compact": compact})
-        body = " ".join(text.split())
-        if len(body) <= room:
-            break
-    else:
-        body = body[: room - 1].rstrip() + "…"
+            text = gsm.to_gsm7(" ".join(render_to_string(template, context | choices).split()))
+        text = text.replace(gsm.ELLIPSIS + ".", gsm.ELLIPSIS)  # a shortened name ends a sentence
+        return text[:1].upper() + text[1:]  # « Rappel… » once the structure's name went
+
+    def shrink(key: str, floor: int) -> str:
+        """Cut `key` by what is too long, to no less than `floor` (0: it may go)."""
+        value = choices.get(key, context[key])
+        excess = gsm.gsm7_length(body) - room
+        choices[key] = gsm.shorten(value, max(gsm.gsm7_length(value) - excess, floor))
+        return render()
+
+    for level in SMS_LEVELS:
+        choices.update(level)
+        body = render()
+        if gsm.gsm7_length(body) <= room:
+            return f"{body} {link}"
+    for key, floor in (
+        ("place_name", SMS_NAME_FLOOR),
+        ("structure_name", SMS_NAME_FLOOR),
+        ("structure_name", 0),
+        ("place_name", 0),
+    ):
+        if floor == 0:
+            choices[key] = ""
+            body = render()
+        else:
+            body = shrink(key, floor)
+        if gsm.gsm7_length(body) <= room:
+            return f"{body} {link}"
+    body = gsm.shorten(body, room)
+    if not body:
+        log.warning("SMS of message %s: the link alone takes %d characters", message.pk, len(link))
+        return link
     return f"{body} {link}"
 
 

@@ -7,6 +7,9 @@
 
 Every adapter returns the provider's message id and raises SmsError when it cannot tell the SMS
 was accepted. Error texts end up in the staff's delivery log, hence in French.
+
+The text is transliterated into the GSM 7-bit alphabet (`gsm.to_gsm7`) before any adapter sees
+it: one character outside it would make the provider send UCS-2, 70 characters an SMS.
 """
 
 import json
@@ -19,6 +22,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.utils import timezone
 
+from lien.appointments import gsm
+
 log = logging.getLogger("lien.sms")
 
 DEFAULT_HTTP_TIMEOUT = 10.0  # seconds; settings.SMS_HTTP_TIMEOUT overrides it
@@ -30,19 +35,27 @@ class SmsError(Exception):
 
 
 def send_sms(to: str, text: str) -> str:
-    """Send `text` to `to` (E.164, +33…) and return the provider's message id."""
+    """Send `text` to `to` (E.164, +33…), in the GSM-7 alphabet, and return the provider's
+    message id."""
     backend = settings.SMS_BACKEND
     adapter = ADAPTERS.get(backend)
     if adapter is None:
         raise SmsError(
             f"SMS_BACKEND « {backend} » inconnu (valeurs possibles : {', '.join(ADAPTERS)})."
         )
-    return adapter(to, text)
+    return adapter(to, gsm.to_gsm7(text))
 
 
 def _console(to: str, text: str) -> str:
     message_id = f"console-{uuid.uuid4().hex}"
-    log.info("SMS %s to %s (%d characters): %s", message_id, to, len(text), text)
+    log.info(
+        "SMS %s to %s (%d characters, %d SMS): %s",
+        message_id,
+        to,
+        gsm.gsm7_length(text),
+        gsm.segments(text),
+        text,
+    )
     return message_id
 
 

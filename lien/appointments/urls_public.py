@@ -1,6 +1,7 @@
 """Residents' booking, at the site root (included before the site's own `<slug>/` pages).
 
-`rdv` is a reserved structure slug, so `/rdv/<token>/` never shadows a structure's page.
+`rdv` and `r` are reserved structure slugs, so `/rdv/<token>/` and `/r/<token>` (the short form
+of the same link, for SMS) never shadow a structure's page.
 """
 
 from django.urls import path
@@ -21,6 +22,7 @@ urlpatterns = [
         views.book,
         name="book",
     ),
+    path("r/<str:token>", views.short_link, name="short"),
     path("rdv/<str:token>/", views.manage, name="manage"),
     path("rdv/<str:token>/annuler/", views.cancel, name="cancel"),
     path("rdv/<str:token>/changer/", views.move, name="move"),

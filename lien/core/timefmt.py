@@ -178,3 +178,11 @@ def iso_minutes(value: dt.datetime) -> str:
     """An instant as it travels in URLs and forms: local wall time to the minute, with its
     offset (« 2026-12-03T14:00+01:00 »), so it reads plainly and parses back exactly."""
     return local(value).isoformat(timespec="minutes")
+
+
+def short_when(value: dt.datetime) -> str:
+    """« lun. 7/12 14h30 », « mar. 8/12 9h » in local time: the SMS form, where every
+    character counts."""
+    value = local(value)
+    clock = f"{value.hour}h{value.minute:02d}" if value.minute else f"{value.hour}h"
+    return f"{date_format(value.date(), 'D')}. {value.day}/{value.month} {clock}"
