@@ -37,6 +37,13 @@ def assert_no_script(tab) -> None:
     assert tab.page.locator("script").count() == 0, f"<script> on {tab.page.url}"
 
 
+def assert_only_the_print_script(tab) -> None:
+    """The private page loads one script: its print button's (the CSP forbids inline ones)."""
+    scripts = tab.page.locator("script")
+    assert scripts.count() == 1, f"{scripts.count()} <script> on {tab.page.url}"
+    assert scripts.first.get_attribute("src").endswith("/static/js/print.js")
+
+
 @pytest.fixture
 def fresh_limits(demo):
     """The demo's motif (created here when the demo data does not have it yet), and no
@@ -119,7 +126,8 @@ def book_through_the_four_screens(tab, *, email: str = "", check=assert_accessib
     body = plain(page.locator("main").inner_text())
     assert MOTIF in body and BRING in body and "Avec Camille" in body
     assert "15 place de la Mairie" in body
-    assert_no_script(tab)
+    assert "Gardez cette page" in body
+    assert_only_the_print_script(tab)
     check(tab)
     return f"{day} à {label}"
 
@@ -128,6 +136,8 @@ def test_a_resident_books_on_a_phone(fresh_limits, phone_tab):
     from lien.appointments.models import Appointment
 
     book_through_the_four_screens(phone_tab)
+    # With JavaScript, the print button shows.
+    expect(phone_tab.page.get_by_role("button", name="Imprimer cette page")).to_be_visible()
     appointment = Appointment.objects.get(first_name="Josiane")
     assert appointment.channel == "online" and appointment.phone == "+33698765432"
     assert phone_tab.page.url.endswith(f"/rdv/{appointment.token}/")
@@ -155,6 +165,54 @@ def test_booking_works_without_javascript(fresh_limits, open_tab):
 
     tab = open_tab(viewport=PHONE, is_mobile=True, java_script_enabled=False)
     book_through_the_four_screens(tab, check=lambda tab: None)
+    # Without JavaScript, no print button that would do nothing.
+    expect(tab.page.get_by_role("button", name="Imprimer cette page")).to_be_hidden()
+    tab.assert_no_third_party_requests()
+
+
+def test_a_week_ahead_in_six_taps_without_javascript(fresh_limits, open_tab):
+    """Task timer (a): from the town's home page to a confirmed booking on a day at least a
+    week away, at 390 px without JavaScript. Typing in the fields is not counted; every click
+    (a tap on a phone) is. Aim: 6 (home → Prendre rendez-vous → motif → place → day → time →
+    Réserver)."""
+    import datetime as dt
+
+    from lien.appointments.models import Appointment
+    from tests.browser.conftest import PHONE
+
+    tab = open_tab(viewport=PHONE, is_mobile=True, java_script_enabled=False)
+    page = tab.page
+    taps = 0
+
+    def tap(locator) -> None:
+        nonlocal taps
+        taps += 1
+        locator.click()
+
+    tab.goto("/villebrie/")
+    tap(page.get_by_role("link", name="Prendre rendez-vous", exact=True))
+    tap(page.get_by_role("link", name=MOTIF))
+    if page.get_by_role("heading", level=1).inner_text() == "Où ?":
+        tap(page.get_by_role("link", name=CLUB))
+    week_away = timezone.localdate() + dt.timedelta(days=7)
+    days = page.locator(".day-list a")
+    target = next(
+        day
+        for day in (days.nth(i).get_attribute("href")[len("?jour=") :] for i in range(days.count()))
+        if dt.date.fromisoformat(day) >= week_away
+    )
+    tap(page.locator(f'.day-list a[href="?jour={target}"]'))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Quel jour, à quelle heure ?")
+    tap(page.locator("section.day").first.get_by_role("link").first)
+    page.get_by_label("Votre prénom").fill("Josiane")
+    page.get_by_label("Votre numéro de téléphone").fill("06 98 76 54 32")
+    tap(page.get_by_role("button", name="Réserver ce rendez-vous"))
+    page.wait_for_url(re.compile(r"/rdv/[\w-]+/$"))
+    expect(page.get_by_role("status")).to_contain_text("C’est réservé")
+    booked = Appointment.objects.get(first_name="Josiane")
+    assert timezone.localtime(booked.start).date().isoformat() == target
+    print(f"\nTask (a) resident, 390 px, no JavaScript, a week ahead: {taps} taps")
+    assert taps <= 6, taps
     tab.assert_no_third_party_requests()
 
 
@@ -196,4 +254,28 @@ def test_cancel_from_the_confirmation_email(fresh_limits, phone_tab, settings):
     page.get_by_role("link", name=CLUB).click()
     debut = quote(timezone.localtime(appointment.start).isoformat(timespec="minutes"), safe="")
     expect(page.locator(f'a[href$="debut={debut}"]')).to_have_count(1)
+    phone_tab.assert_no_third_party_requests()
+
+
+def test_days_and_place_pages_are_accessible_on_a_phone(fresh_limits, phone_tab):
+    """The list of days, a day's times, « Prendre rendez-vous ici » and the motifs of one
+    place, and the workshop « sur inscription » with its number: axe clean at 390 px."""
+    from lien.places.models import Place
+
+    page = phone_tab.page
+    club = Place.objects.get(structure=fresh_limits.structure, name__startswith="Club des seniors")
+    phone_tab.goto(f"/villebrie/rendez-vous/{fresh_limits.pk}/{club.pk}/creneaux/")
+    assert_no_script(phone_tab)
+    assert_accessible(phone_tab)
+    page.locator(".day-list a").nth(1).click()
+    expect(page.locator('.day-list a[aria-current="page"]')).to_have_count(1)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert_accessible(phone_tab)
+    phone_tab.goto(f"/villebrie/lieux/{club.slug}/")
+    page.get_by_role("link", name="Prendre rendez-vous ici").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("De quoi avez-vous besoin ?")
+    assert_accessible(phone_tab)
+    phone_tab.goto("/villebrie/lieux/salle-des-ateliers/")
+    expect(page.get_by_text("Inscription par téléphone au").first).to_be_visible()
+    assert_accessible(phone_tab)
     phone_tab.assert_no_third_party_requests()
