@@ -39,6 +39,8 @@ MATRIX: dict[str, dict[str, int]] = {
     "beneficiaries:edit": ADVISOR_ONLY,
     "beneficiaries:merge": ADVISOR_ONLY,
     "beneficiaries:notice_given": POST_ONLY_ADVISOR,
+    # The person picker of booking on behalf and walk-ins (htmx partial): who may search.
+    "beneficiaries:pick": READERS,
 }
 
 
@@ -54,4 +56,5 @@ def url_kwargs(p, which: str) -> dict[str, dict]:
         "beneficiaries:edit": {**slug, "pk": person.pk},
         "beneficiaries:merge": {**slug, "pk": person.pk},
         "beneficiaries:notice_given": {**slug, "pk": person.pk},
+        "beneficiaries:pick": {"structure_slug": s.slug},
     }

@@ -17,7 +17,7 @@ def test_reception_books_on_behalf_of_a_caller(personas):
     client = signed_in(personas.reception)
     base = "/equipe/ville-a/rendez-vous/nouveau/"
     page = client.get(f"{base}?motif={personas.motif_a.pk}").content.decode()
-    assert "3. Horaire" in page  # one place only: straight to the times
+    assert "4. Horaire" in page  # one place only: straight to the times
     start = dt.datetime.combine(open_thursday(personas), dt.time(15), tzinfo=PARIS)
     response = client.post(
         f"{base}?motif={personas.motif_a.pk}",

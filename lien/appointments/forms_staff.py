@@ -1,10 +1,13 @@
+import datetime as dt
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from lien.accounts.models import User
 from lien.accounts.permissions import can, roles_with
 from lien.appointments.models import Absence, LocationType, Motif, Status
-from lien.core import taxonomy
+from lien.beneficiaries.models import Beneficiary
+from lien.core import taxonomy, timefmt
 from lien.core.formfields import model_choice
 from lien.places.models import Place
 
@@ -112,19 +115,74 @@ class StaffBookingForm(forms.Form):
 
 
 class WalkInForm(forms.Form):
+    """A walk-in: when the person came (today, at the latest now), why (a motif of those
+    taken on site), where, and a first name unless they are a person on record (chosen with
+    the picker above the form: then `person` is given and no name is asked)."""
+
+    arrival = forms.TimeField(
+        label=_("Heure d'arrivée"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text=_("Aujourd'hui ; laissée vide, c'est maintenant."),
+    )
     motif: "forms.ModelChoiceField[Motif]" = forms.ModelChoiceField(
         label=_("Motif"), queryset=Motif.objects.none()
     )
     place: "forms.ModelChoiceField[Place]" = forms.ModelChoiceField(
-        label=_("Lieu"), queryset=Place.objects.none(), required=False
+        label=_("Lieu"), queryset=Place.objects.none()
     )
-    first_name = forms.CharField(label=_("Prénom (facultatif)"), max_length=80, required=False)
+    first_name = forms.CharField(
+        label=_("Prénom (facultatif)"),
+        max_length=80,
+        required=False,
+        help_text=_("Pour une personne sans fiche ; rien n'est enregistré d'autre."),
+    )
 
-    def __init__(self, *args, structure, **kwargs):
+    def __init__(
+        self,
+        *args,
+        structure,
+        now: dt.datetime,
+        person: Beneficiary | None = None,
+        place: Place | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
-        motifs = Motif.objects.of_structure(structure).filter(active=True)
+        self.zone = timefmt.zone_of(structure)
+        self.now = now
+        motifs = on_site_motifs(structure)
         model_choice(self, "motif").queryset = motifs
         model_choice(self, "place").queryset = Place.objects.of_structure(structure)
+        self.fields["arrival"].initial = now.astimezone(self.zone).time().replace(
+            second=0, microsecond=0
+        )
+        if place is not None:
+            self.fields["place"].initial = place.pk
+        first_two = list(motifs[:2])
+        if len(first_two) == 1:
+            self.fields["motif"].initial = first_two[0].pk
+        if person is not None:
+            del self.fields["first_name"]
+
+    def clean_arrival(self) -> dt.datetime:
+        """Today at the time given (now if none); a time still to come is refused."""
+        time = self.cleaned_data.get("arrival")
+        if time is None:
+            return self.now.replace(second=0, microsecond=0)
+        today = self.now.astimezone(self.zone).date()
+        start = dt.datetime.combine(today, time.replace(second=0, microsecond=0), self.zone)
+        if start > self.now:
+            raise forms.ValidationError(
+                _("L'heure d'arrivée est encore à venir : indiquez une heure passée.")
+            )
+        return start
+
+
+def on_site_motifs(structure):
+    """The active motifs taken at a place: the ones a walk-in can be for."""
+    return Motif.objects.of_structure(structure).filter(
+        active=True, location_type=LocationType.PUBLIC_OFFICE
+    )
 
 
 class StatusForm(forms.Form):

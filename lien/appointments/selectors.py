@@ -145,6 +145,15 @@ def distinct_times(slots: list[Slot]) -> list[Slot]:
     return out
 
 
+def free_days(slots: list[Slot]) -> dict[dt.date, list[Slot]]:
+    """The free times by local day, in time order (one pass over the sorted slots): the
+    residents' list of days and the staff's times by day."""
+    grouped: dict[dt.date, list[Slot]] = {}
+    for slot in slots:
+        grouped.setdefault(timefmt.local(slot.start).date(), []).append(slot)
+    return grouped
+
+
 def bookable_places(motif: Motif) -> QuerySet[Place]:
     return motif.places.filter(published=True)
 

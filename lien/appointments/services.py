@@ -166,8 +166,10 @@ def appointment_book(
     actor: User | None = None,
     now: dt.datetime | None = None,
     beneficiary: Beneficiary | None = None,
+    advisor: User | None = None,
 ) -> Appointment:
-    """Book `motif` at `start` with any advisor free then; raise SlotTaken if none is.
+    """Book `motif` at `start` with any advisor free then (or with `advisor`, when staff
+    chose one); raise SlotTaken if none is.
 
     Staff may book for a known person (`beneficiary`, of the motif's structure): the
     appointment is linked to their record, so its report finds them.
@@ -198,7 +200,9 @@ def appointment_book(
     candidates = [
         s
         for s in slots_for(motif, place=place, now=now, staff=staff)
-        if s.start == start and (place is None or s.place_id == place.pk)
+        if s.start == start
+        and (place is None or s.place_id == place.pk)
+        and (advisor is None or s.advisor_id == advisor.pk)
     ]
     if not candidates:
         _check_window(motif, start, now=now or timezone.now(), staff=staff)
@@ -384,13 +388,37 @@ def appointment_record_walk_in(
     motif: Motif,
     advisor: User,
     place: Place | None,
-    first_name: str,
     actor: User,
+    first_name: str = "",
     start: dt.datetime | None = None,
+    beneficiary: Beneficiary | None = None,
 ) -> Appointment:
-    """Someone came without an appointment and was helped: recorded as seen."""
-    start = start or timezone.now().replace(second=0, microsecond=0)
+    """Someone came without an appointment and was helped: recorded as seen.
+
+    A walk-in happens on site (a motif taken at a place) and has happened: `start` (now by
+    default) may not be later than now. For a person on record (`beneficiary`) the appointment
+    is linked to their record and named after it, so its report finds them; otherwise
+    `first_name` is all that is kept (« Personne accueillie » without one).
+    """
+    now = timezone.now()
+    start = start or now.replace(second=0, microsecond=0)
+    if motif.location_type != LocationType.PUBLIC_OFFICE:
+        raise ValidationError(
+            _("Un passage sans rendez-vous a lieu sur place : choisissez un motif sur place.")
+        )
+    if place is not None and place.structure_id != motif.structure_id:
+        raise ValidationError(_("Ce lieu n'existe pas."))
+    if beneficiary is not None and beneficiary.structure_id != motif.structure_id:
+        raise ValidationError(_("Cette personne n'existe pas."))
+    if start > now:
+        raise ValidationError(
+            _("L'heure d'arrivée est encore à venir : indiquez une heure passée.")
+        )
     end = start + dt.timedelta(minutes=motif.duration)
+    if beneficiary is not None:
+        first_name, last_name = beneficiary.first_name, beneficiary.last_name
+    else:
+        last_name = ""
     appointment = Appointment(
         structure=motif.structure,
         motif=motif,
@@ -404,6 +432,8 @@ def appointment_record_walk_in(
         status=Status.SEEN,
         channel=Channel.WALK_IN,
         first_name=first_name.strip() or _("Personne accueillie"),
+        last_name=last_name.strip(),
+        beneficiary=beneficiary,
         created_by=actor,
     )
     appointment.full_clean()
@@ -416,7 +446,12 @@ def appointment_record_walk_in(
         raise ValidationError(
             _("Un rendez-vous est déjà prévu à ce moment pour ce conseiller.")
         ) from exc
-    _journal(appointment, "appointment.walk_in_recorded", actor)
+    _journal(
+        appointment,
+        "appointment.walk_in_recorded",
+        actor,
+        data={"start": appointment.start.isoformat(), "motif": motif.pk},
+    )
     return appointment
 
 

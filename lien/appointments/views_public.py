@@ -29,7 +29,7 @@ from lien.accounts.requests import StructureRequest
 from lien.appointments.forms_public import HONEYPOT, BookingForm
 from lien.appointments.models import Appointment, LocationType, Motif, Status
 from lien.appointments.notifications import sms_enabled
-from lien.appointments.selectors import bookable_places, distinct_times, slots_for
+from lien.appointments.selectors import bookable_places, distinct_times, free_days, slots_for
 from lien.appointments.services import (
     SlotTaken,
     appointment_book,
@@ -162,14 +162,6 @@ def _day_choice_label(day: dt.date, today: dt.date) -> str:
     near = day_label(day, today)
     long = timefmt.long_date(day)
     return long.capitalize() if near == long.capitalize() else f"{near}, {long}"
-
-
-def free_days(slots: list[Slot]) -> dict[dt.date, list[Slot]]:
-    """The free times by local day, in time order (one pass over the sorted slots)."""
-    grouped: dict[dt.date, list[Slot]] = {}
-    for slot in slots:
-        grouped.setdefault(timefmt.local(slot.start).date(), []).append(slot)
-    return grouped
 
 
 def _times_page(request: HttpRequest, slots: list[Slot]) -> tuple[dict, int]:

@@ -1,6 +1,7 @@
 """Staff side of appointments: agenda, booking on a resident's behalf, statuses, motifs."""
 
 import datetime as dt
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from lien import journal
 from lien.accounts.access import staff_view
+from lien.accounts.models import User
 from lien.accounts.permissions import can
 from lien.accounts.requests import StaffRequest
 from lien.activities.models import Activity
@@ -25,6 +27,7 @@ from lien.appointments.forms_staff import (
     StatusForm,
     WalkInForm,
     advisors_of,
+    on_site_motifs,
 )
 from lien.appointments.models import (
     Absence,
@@ -35,14 +38,14 @@ from lien.appointments.models import (
     Motif,
     Status,
 )
-from lien.appointments.selectors import slots_for
+from lien.appointments.selectors import distinct_times, free_days, slots_for
 from lien.beneficiaries import selectors as beneficiary_selectors
-from lien.beneficiaries.models import Beneficiary
 from lien.core import params, timefmt
 from lien.core.validators import display_phone
 from lien.journal import actions
 from lien.journal.models import JournalEntry
 from lien.places.models import Place
+from lien.schedule.selectors import occurrences_between
 
 # Journal actions that record a reading, not a change: left out of an appointment's history.
 READ_ACTIONS = actions.names(kind=actions.READ)
@@ -166,10 +169,26 @@ def _journal_listing(request: StaffRequest, days, week: bool) -> None:
     )
 
 
+# Booking on behalf shows this many days of free times at once, and lists this many days.
+DAYS_SHOWN = 3
+DAYS_LISTED = 14
+
+
+def _query(**values: object) -> str:
+    """A query string of the values given (None and "" left out)."""
+    return urlencode({k: v for k, v in values.items() if v not in (None, "")})
+
+
 @staff_view("appointment.book_for")
 def book(request: StaffRequest) -> HttpResponse:
-    """Book on a resident's behalf (the reception taking a phone call): motif → place → time."""
+    """Book on a resident's behalf (the reception taking a phone call): the person (found in
+    the records as one types, or typed at the end) → motif → place → day and advisor → time.
+
+    Every step is a GET link or form carrying the earlier choices, so it works without
+    JavaScript; htmx only fills the people found as the member types.
+    """
     structure = request.structure
+    membership = request.membership
     motifs = Motif.objects.of_structure(structure).filter(active=True)
     motif = None
     place = None
@@ -187,17 +206,22 @@ def book(request: StaffRequest) -> HttpResponse:
         place is not None or motif.location_type != LocationType.PUBLIC_OFFICE
     )
     start = params.instant(request.GET.get("debut") or request.POST.get("debut"))
-    # Booking for a person on record (from their page): contact filled in, appointment linked.
-    person = None
-    person_pk = params.positive_id(request.GET.get("personne"))
-    if person_pk:
-        person = get_object_or_404(
-            Beneficiary.objects.of_structure(structure).identified(), pk=person_pk
-        )
+    # A person on record (chosen with the picker, or from their page): contact filled in,
+    # the appointment linked to their record. Showing them is a read, journalled there.
+    person = beneficiary_selectors.person_to_pick(
+        membership, params.positive_id(request.GET.get("personne")), purpose="appointment.book"
+    )
+    query = "" if person else params.text(request.GET.get("qui"))
+    found = (
+        None
+        if person
+        else beneficiary_selectors.people_to_pick(membership, query, page="appointment.book")
+    )
+    advisor = None
+    advisor_pk = params.positive_id(request.GET.get("conseiller"))
+    if advisor_pk:
+        advisor = get_object_or_404(advisors_of(structure), pk=advisor_pk)
     initial = {}
-    if person is not None and request.method == "GET":
-        # The prefill shows their name and contact: a reading of the person, journalled.
-        beneficiary_selectors.record_read(request.membership, person, purpose="appointment.book")
     if person is not None:
         initial = {
             "first_name": person.first_name,
@@ -216,6 +240,7 @@ def book(request: StaffRequest) -> HttpResponse:
                 channel=Channel.STAFF,
                 actor=request.user,
                 beneficiary=person,
+                advisor=advisor,
                 **form.cleaned_data,
             )
         except services.SlotTaken as exc:
@@ -233,33 +258,73 @@ def book(request: StaffRequest) -> HttpResponse:
                 },
             )
             return redirect("agenda:detail", structure.slug, appointment.pk)
-    slots = []
-    if motif is not None and ready and not start:
-        seen = set()
-        for slot in slots_for(motif, place=place, staff=True):
-            if slot.start not in seen:
-                seen.add(slot.start)
-                slots.append(slot)
-            if len(slots) >= 40:
-                break
-    return render(
-        request,
-        "appointments/staff/book.html",
-        {
-            "nav": "agenda",
-            "motifs": motifs,
-            "motif": motif,
-            "place": place,
-            "places": motif.places.all() if motif else [],
-            "ready": ready,
-            "slots": slots,
-            "start": start,
-            "form": form,
-            "alternatives": alternatives,
-            "person": person,
-            "keep": f"&personne={person.pk}" if person else "",
-        },
-    )
+    chosen = {
+        "motif": motif.pk if motif else None,
+        "lieu": place.pk if place else None,
+        "personne": person.pk if person else None,
+        "conseiller": advisor.pk if advisor else None,
+    }
+    context = {
+        "nav": "agenda",
+        "motifs": motifs,
+        "motif": motif,
+        "place": place,
+        "places": motif.places.all() if motif else [],
+        "ready": ready,
+        "start": start,
+        "form": form,
+        "alternatives": alternatives,
+        "person": person,
+        "query": query,
+        "found": found,
+        "advisor": advisor,
+        "keep": f"&personne={person.pk}" if person else "",
+        # What the person search carries along (the steps chosen so far).
+        "carry": [
+            (key, value)
+            for key, value in {
+                **chosen,
+                "debut": request.GET.get("debut") if start else None,
+                "jour": request.GET.get("jour") if params.day(request.GET.get("jour")) else None,
+            }.items()
+            if value not in (None, "")
+        ],
+        "without_person": _query(**{**chosen, "personne": None}),
+        "slot_query": _query(**chosen),
+    }
+    if ready and motif is not None and not start:
+        context.update(_free_times(request, motif, place, advisor))
+    return render(request, "appointments/staff/book.html", context)
+
+
+def _free_times(
+    request: StaffRequest, motif: Motif, place: Place | None, advisor: User | None
+) -> dict:
+    """The book page's times: from the day asked for (or today), the next DAYS_SHOWN days
+    with free times under a heading each, the days before and after, the next DAYS_LISTED
+    days with free times, and the advisors free on any of them."""
+    slots = slots_for(motif, place=place, staff=True)
+    advisor_ids = {s.advisor_id for s in slots}
+    if advisor is not None:
+        slots = [s for s in slots if s.advisor_id == advisor.pk]
+    # One time per start: whichever advisor is free then will do.
+    days = list(free_days(distinct_times(slots)).items())
+    today = timezone.localdate()
+    first = max(params.day(request.GET.get("jour")) or today, today)
+    upcoming = [(day, times) for day, times in days if day >= first]
+    earlier = [day for day, _times in days if day < first]
+    return {
+        "day": first,
+        "today": today,
+        "last_day": today + dt.timedelta(days=motif.max_delay_days),
+        "days": upcoming[:DAYS_SHOWN],
+        "previous_day": earlier[-1] if earlier else None,
+        "next_day": upcoming[1][0] if len(upcoming) > 1 else None,
+        "listed": days[:DAYS_LISTED],
+        "advisors": [
+            a for a in advisors_of(request.structure) if a.pk in advisor_ids or a == advisor
+        ],
+    }
 
 
 @staff_view()
@@ -383,23 +448,81 @@ def _report_due(request: StaffRequest, appointment: Appointment, status: str) ->
 
 @staff_view("appointment.record_walk_in")
 def walk_in(request: StaffRequest) -> HttpResponse:
-    """Someone came without an appointment: record it (it counts as seen)."""
-    form = WalkInForm(request.POST or None, structure=request.structure)
+    """Someone came without an appointment: who (a person on record, found with the picker,
+    or a first name), when (today, not later than now), why and where. It counts as seen;
+    whoever writes reports goes straight on to its report."""
+    structure = request.structure
+    membership = request.membership
+    person = beneficiary_selectors.person_to_pick(
+        membership, params.positive_id(request.GET.get("personne")), purpose="appointment.walk_in"
+    )
+    query = "" if person else params.text(request.GET.get("qui"))
+    found = (
+        None
+        if person
+        else beneficiary_selectors.people_to_pick(membership, query, page="appointment.walk_in")
+    )
+    now = timezone.now()
+    form = WalkInForm(
+        request.POST or None,
+        structure=structure,
+        now=now,
+        person=person,
+        place=_place_of_now(request, now),
+    )
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
             appointment = services.appointment_record_walk_in(
-                motif=form.cleaned_data["motif"],
+                motif=data["motif"],
                 advisor=request.user,
-                place=form.cleaned_data["place"],
-                first_name=form.cleaned_data["first_name"],
+                place=data["place"],
+                first_name=data.get("first_name", ""),
+                start=data["arrival"],
+                beneficiary=person,
                 actor=request.user,
             )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
             messages.success(request, _("Passage enregistré."))
-            return redirect("agenda:detail", request.structure.slug, appointment.pk)
-    return render(request, "appointments/staff/walk_in.html", {"nav": "agenda", "form": form})
+            if can(membership, "activity.edit"):
+                # Like « Honoré »: the advisor writes the report of what just happened.
+                return redirect(
+                    reverse("activities:create", args=[structure.slug]) + f"?rdv={appointment.pk}"
+                )
+            return redirect("agenda:detail", structure.slug, appointment.pk)
+    return render(
+        request,
+        "appointments/staff/walk_in.html",
+        {
+            "nav": "agenda",
+            "form": form,
+            "person": person,
+            "query": query,
+            "found": found,
+            "carry": [],
+            "without_person": "",
+            "has_motifs": on_site_motifs(structure).exists(),
+        },
+    )
+
+
+def _place_of_now(request: StaffRequest, now: dt.datetime) -> Place | None:
+    """Where the member is today (the presence going on, else today's first one), or the
+    structure's only place: the walk-in's place unless they say otherwise."""
+    today = timezone.localdate(now)
+    here = [
+        o
+        for o in occurrences_between(request.structure, today, today, advisor_id=request.user.pk)
+        if o.place_id
+    ]
+    going_on = [o for o in here if o.start <= now < o.end]
+    places = Place.objects.of_structure(request.structure)
+    if here:
+        return places.filter(pk=(going_on or here)[0].place_id).first()
+    only = list(places[:2])
+    return only[0] if len(only) == 1 else None
 
 
 @staff_view()

@@ -84,6 +84,34 @@ def search_people(
     return found
 
 
+# The staff forms' person picker (booking on behalf, walk-in): results shown, letters needed.
+PICKER_RESULTS = 15
+PICKER_MIN_LENGTH = 2
+
+
+def people_to_pick(membership: Membership, text: str, *, page: str) -> list[Beneficiary] | None:
+    """The identified people this member may choose in a staff form, matching a name or
+    phone (searched and journalled by `search_people`); None when `text` is too short to
+    search (nothing is looked up, nothing journalled)."""
+    if len(text.strip()) < PICKER_MIN_LENGTH:
+        return None
+    records = beneficiaries_for(membership).identified()
+    return search_people(membership, records, text, limit=PICKER_RESULTS, page=page)
+
+
+def person_to_pick(membership: Membership, pk: int | None, *, purpose: str) -> Beneficiary | None:
+    """The identified person a staff form was sent (`?personne=<pk>`), or None without one;
+    404 for anyone else. Their name and contact are about to be shown: journalled here."""
+    if pk is None:
+        return None
+    try:
+        person = beneficiaries_for(membership).identified().get(pk=pk)
+    except Beneficiary.DoesNotExist as exc:
+        raise Http404 from exc
+    record_read(membership, person, purpose=purpose)
+    return person
+
+
 def _beneficiary_for(membership: Membership, pk: int) -> Beneficiary:
     if can(membership, "beneficiary.view_profile"):
         records = Beneficiary.objects.of_structure(membership.structure)

@@ -21,7 +21,7 @@ def test_reception_books_on_behalf_of_a_caller(demo, accounts, tab):
     page.get_by_role("link", name="Prendre un rendez-vous pour quelqu’un").click()
     page.get_by_role("link", name="Apprendre à utiliser mon téléphone").click()
     page.get_by_role("link", name="Club des seniors « Les Tilleuls d'or »").click()
-    first_time = page.locator("main ul.plain").last.get_by_role("link").first
+    first_time = page.locator("main ul.times").first.get_by_role("link").first
     first_time.click()
     violations = axe_violations(page)
     assert not violations, describe(page.url, violations)
