@@ -78,7 +78,7 @@ def book_through_the_four_screens(tab, *, email: str = "", check=assert_accessib
     # 1. What
     expect(page.get_by_role("heading", level=1)).to_have_text("De quoi avez-vous besoin ?")
     expect(page.get_by_text("Vous préférez appeler ?")).to_be_visible()
-    expect(page.get_by_role("link", name="01 64 00 00 00").first).to_be_visible()
+    expect(page.get_by_role("link", name="01 99 00 00 00").first).to_be_visible()
     assert_no_script(tab)
     check(tab)
     page.get_by_role("link", name=MOTIF).click()
