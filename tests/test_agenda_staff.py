@@ -66,7 +66,7 @@ def test_staff_cancel_revokes_frees_the_slot_and_journals(personas):
     )
     client = signed_in(personas.reception)
     url = f"/equipe/ville-a/rendez-vous/{future.pk}/annuler/"
-    assert "Annuler ce rendez-vous ?" in client.get(url).content.decode()
+    assert "Annuler ce rendez-vous\u202f?" in client.get(url).content.decode()
     client.post(url)
     future.refresh_from_db()
     assert future.status == Status.REVOKED and future.cancelled_at is not None

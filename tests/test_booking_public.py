@@ -150,13 +150,13 @@ def test_start_lists_the_motifs_residents_may_book(personas, motif, client):
     assert response.status_code == 200
     no_script(response)
     body = text(response)
-    assert "De quoi avez-vous besoin ?" in body
+    assert "De quoi avez-vous besoin\u202f?" in body
     assert "Refaire ma carte d'identité" in body
     assert "Nous vous aidons à remplir la pré-demande en ligne." in body
     assert f'href="/ville-a/rendez-vous/{motif.pk}/"' in body
     assert "Motif réservé" not in body and "Uniquement au téléphone" not in body
     assert f"/rendez-vous/{personas.motif_b.pk}/" not in body  # structure B's
-    assert "Vous préférez appeler ?" in body
+    assert "Vous préférez appeler\u202f?" in body
     assert 'href="tel:+33164000000"' in body and "01 64 00 00 00" in body
 
 
@@ -211,7 +211,7 @@ def test_place_step_lists_published_places_with_their_first_free_time(personas, 
     assert response.status_code == 200
     no_script(response)
     body = text(response)
-    assert "<h1>Où ?</h1>" in body
+    assert "<h1>Où\u202f?</h1>" in body
     assert "Club des seniors" in body and "Médiathèque" in body
     assert "Lieu non publié" not in body
     assert f'href="{slots_url(motif, personas.place_a)}"' in body
@@ -259,7 +259,7 @@ def test_form_shows_the_chosen_time_and_a_hidden_honeypot(personas, motif, clien
     no_script(response)
     body = text(response)
     local = timezone.localtime(slot.start)
-    assert f"à {local.hour} h" in body
+    assert f"à {local.hour}\u00a0h" in body
     assert "Club des seniors" in body and "1 rue de la Mairie" in body
     assert 'name="first_name"' in body and 'autocomplete="given-name"' in body
     assert 'type="tel"' in body and 'type="email"' in body
@@ -288,7 +288,7 @@ def test_booking_creates_one_appointment_and_shows_the_private_page(personas, mo
     assert "C'est réservé" in body
     assert "Refaire ma carte d'identité" in body
     local = timezone.localtime(slot.start)
-    assert f"de {local.hour} h à " in body
+    assert f"de {local.hour}\u00a0h à " in body
     assert "Club des seniors" in body and "1 rue de la Mairie" in body
     assert "Avec Camille" in body
     assert "À apporter" in body and BRING.replace("’", "'") in body
@@ -314,7 +314,7 @@ def test_a_naive_iso_time_in_the_url_is_understood(personas, motif, client):
             {"phone": "", "email": ""},
             "Indiquez un numéro de téléphone ou une adresse e-mail pour que nous puissions",
         ),
-        ({"phone": "12"}, "Numéro de téléphone non valide : « 12 »"),
+        ({"phone": "12"}, "Numéro de téléphone non valide\u00a0: «\u00a012\u00a0»"),
         ({"phone": "", "email": "josiane@"}, "Cette adresse e-mail n'est pas valide."),
         ({"first_name": "  "}, "Indiquez votre prénom."),
         ({"first_name": ""}, "Indiquez votre prénom."),
@@ -488,7 +488,7 @@ def test_phone_motif_needs_a_phone(personas, phone_motif, client):
     slot = ahead(phone_motif)
     response = book(client, phone_motif, None, slot.start, phone="", email="a@example.fr")
     assert response.status_code == 400
-    assert "Indiquez votre numéro : le conseiller vous appellera." in text(response)
+    assert "Indiquez votre numéro\u00a0: le conseiller vous appellera." in text(response)
     assert book(client, phone_motif, None, slot.start).status_code == 302
     appointment = online().get()
     assert appointment.place is None and appointment.location_type == LocationType.PHONE
@@ -601,7 +601,7 @@ def test_cancel_asks_then_frees_the_time_at_once(personas, motif, booked, client
     assert page.status_code == 200
     no_script(page)
     body = text(page)
-    assert "Annuler ce rendez-vous ?" in body and "Oui, annuler ce rendez-vous" in body
+    assert "Annuler ce rendez-vous\u202f?" in body and "Oui, annuler ce rendez-vous" in body
     assert "Non, garder mon rendez-vous" in body
     response = client.post(f"/rdv/{booked.token}/annuler/")
     assert response.status_code == 302 and response["Location"] == f"/rdv/{booked.token}/"

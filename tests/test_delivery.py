@@ -95,13 +95,16 @@ def short(moment: dt.datetime) -> str:
     return f"jeu. {local.day}/{local.month} {local.hour}h{minutes}"
 
 
-def said(moment: dt.datetime) -> str:
-    """« jeudi 3 décembre à 14 h », as residents read it."""
+def said(moment: dt.datetime, *, typeset: bool = False) -> str:
+    """« jeudi 3 décembre à 14 h », as residents read it; `typeset`: with the no-break spaces
+    of an e-mail's body (« 14\u00a0h »)."""
     local = timezone.localtime(moment)
     assert local.weekday() == 3  # the presence is on Thursdays
     month = MONTHS.split()[local.month - 1]
-    minutes = f" {local.minute:02d}" if local.minute else ""
-    return f"jeudi {local.day} {month} à {local.hour} h{minutes}"
+    space = "\u00a0" if typeset else " "
+    minutes = f"{space}{local.minute:02d}" if local.minute else ""
+    day = "1er" if local.day == 1 else local.day
+    return f"jeudi {day} {month} à {local.hour}{space}h{minutes}"
 
 
 def messages_of(appointment: Appointment, **filters) -> list[Message]:
@@ -135,7 +138,7 @@ def test_the_confirmation_goes_by_email_and_sms(personas, smtp, sms_file):
     body = body_of(mail)
     assert "Bonjour Josette," in body
     assert "Votre rendez-vous est confirmé." in body
-    assert f"Date : {said(appointment.start)}\n" in body
+    assert f"Date\u00a0: {said(appointment.start, typeset=True)}\n" in body
     assert "Apprendre à utiliser mon téléphone" in body
     assert "Club des seniors\n1 rue de la Mairie\n77000 Ville" in body
     assert "Votre téléphone et votre pièce d'identité" in body  # not HTML-escaped
@@ -395,7 +398,7 @@ def test_a_move_sends_the_new_date(personas, smtp, sms_file):
     delivery.send_due_messages()
     [mail] = smtp.messages
     assert subject(mail) == f"Rendez-vous modifié : {said(later.start)}"
-    assert f"Date : {said(later.start)}\n" in body_of(mail)
+    assert f"Date\u00a0: {said(later.start, typeset=True)}\n" in body_of(mail)
     [event] = attachment_calendar(mail).walk("VEVENT")
     assert event.decoded("DTSTART") == later.start and int(event["SEQUENCE"]) == 1
     assert sms_file.sent()[-1]["text"].startswith(f"Ville A : RDV déplacé au {short(later.start)},")

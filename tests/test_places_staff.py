@@ -88,8 +88,8 @@ def test_hours_are_replaced_and_described_in_french(personas):
         follow=True,
     )
     assert (
-        "le mardi de 9 h à 12 h (semaines impaires) ; le jeudi de 14 h à 17 h, fermé les "
-        "jours fériés" in response.content.decode()
+        "le mardi de 9\u00a0h à 12\u00a0h (semaines impaires)\u202f; "
+        "le jeudi de 14\u00a0h à 17\u00a0h, fermé les jours fériés" in response.content.decode()
     )
     assert OpeningRule.objects.filter(place=personas.place_a).count() == 2
 
@@ -149,7 +149,7 @@ def test_deleting_a_place_asks_for_confirmation(personas):
     client = signed_in(personas.coordinator)
     url = f"/equipe/ville-a/lieux/{personas.place_a.pk}/supprimer/"
     page = client.get(url).content.decode()
-    assert "Supprimer « Club des seniors » ?" in page and "1 présence" in page
+    assert "Supprimer «\u00a0Club des seniors\u00a0»\u202f?" in page and "1 présence" in page
     assert Place.objects.filter(pk=personas.place_a.pk).exists()
     client.post(url)
     assert not Place.objects.filter(pk=personas.place_a.pk).exists()
@@ -202,7 +202,7 @@ def test_import_page_reports_rows_and_saves_nothing_on_error(personas):
     )
     body = response.content.decode()
     assert response.status_code == 200
-    assert "Import refusé : rien n’a été enregistré" in body
+    assert "Import refusé\u00a0: rien n’a été enregistré" in body
     assert "code_postal" in body and "horaires" in body
     assert Place.objects.count() == before
 
@@ -218,5 +218,5 @@ def test_import_page_imports_a_legacy_file(personas):
     response = signed_in(personas.coordinator).post(
         "/equipe/ville-a/lieux/importer/", {"file": upload}, follow=True
     )
-    assert "Import terminé : 12 lieu(x) créé(s)" in response.content.decode()
+    assert "Import terminé\u00a0: 12 lieu(x) créé(s)" in response.content.decode()
     assert Place.objects.filter(structure=personas.a).count() == 13

@@ -34,9 +34,11 @@ def test_public_pages_work_without_javascript(personas, client, url):
 def test_home_gives_phone_and_next_times(personas, client, settings):
     settings.HOME_STRUCTURE = "ville-a"
     body = client.get("/").content.decode()
-    assert "Besoin d’aide avec le numérique ?" in body
+    assert "Besoin d’aide avec le numérique\u202f?" in body
     assert 'href="tel:+33164000000"' in body and "01 64 00 00 00" in body
-    assert re.search(r"de 14 h à 17 h</span> — <a href=\"/ville-a/lieux/club-seniors/\">", body)
+    assert re.search(
+        r"de 14\u00a0h à 17\u00a0h</span> — <a href=\"/ville-a/lieux/club-seniors/\">", body
+    )
 
 
 @pytest.mark.django_db
@@ -51,7 +53,7 @@ def test_week_page_shows_the_itinerary_and_navigates(personas, client):
     pin_calendar(personas, since=SEPTEMBER_2026)  # a test about the week of 11 January 2027
     body = client.get("/ville-a/cette-semaine/?semaine=2027-01-13").content.decode()
     assert "Semaine du lundi 11 janvier au dimanche 17 janvier" in body
-    assert "14 h – 17 h" in body and "Club des seniors" in body
+    assert "14\u00a0h – 17\u00a0h" in body and "Club des seniors" in body
     assert "?semaine=2027-01-04" in body and "?semaine=2027-01-18" in body
     # A garbled week falls back to the current one instead of an error.
     assert client.get("/ville-a/cette-semaine/?semaine=hier").status_code == 200

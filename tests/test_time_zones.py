@@ -44,8 +44,9 @@ CASES = {
     "reunion-small-hours": ("97411", "2027-03-30T02:15", "2027-03-20T09:07Z"),
 }
 
-# « 14 h 30 », « 14:30 », and the SMS's « 14h30 ».
-TIME = re.compile(r"\b(\d{1,2}) ?h(?:\s?(\d{2}))?\b|\b(\d{1,2}):(\d{2})\b")
+# « 14 h 30 » (with or without its no-break spaces: lien/core/typography.py), « 14:30 », and
+# the SMS's « 14h30 ».
+TIME = re.compile(r"\b(\d{1,2})\s?h(?:\s?(\d{2}))?\b|\b(\d{1,2}):(\d{2})\b")
 DAY = re.compile(
     r"\b(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche) (\d{1,2})(?:er)? "
     r"(janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre)",

@@ -10,8 +10,8 @@ structure's zone:
   `using(structure)` in views reached by a token);
 - code outside a request (the worker's messages, exports, retention) wraps its work in
   `using(structure)`;
-- the template filters `hour`, `long_date`, `numeric_date`, `numeric_datetime` and `local_day`
-  (lien/core/templatetags/lien.py) call the functions here.
+- the template filters `hour`, `long_date`, `full_date`, `numeric_date`, `numeric_datetime`
+  and `local_day` (lien/core/templatetags/lien.py) call the functions here.
 
 Never format `value.hour` of a stored datetime directly: it is UTC.
 """
@@ -141,11 +141,29 @@ def hour(value: dt.time | dt.datetime) -> str:
     return f"{value.hour} h"
 
 
+# The first day of a month is said « 1er » (« lundi 1er décembre »): Django's "j" gives "1".
+_FIRST_OF_MONTH = r"\1\e\r"
+
+
+def _day_format(day: dt.date, fmt: str) -> str:
+    """`date_format` with « 1er » for the first of the month ("j" is the day)."""
+    if day.day == 1:
+        fmt = fmt.replace("j", _FIRST_OF_MONTH)
+    return date_format(day, fmt)
+
+
 def long_date(value: dt.date | dt.datetime) -> str:
-    """« jeudi 3 septembre » (the local day of an instant)."""
+    """« jeudi 3 septembre », « lundi 1er décembre » (the local day of an instant)."""
     if value in (None, ""):
         return ""
-    return date_format(local_day(value), "l j F")
+    return _day_format(local_day(value), "l j F")
+
+
+def full_date(value: dt.date | dt.datetime) -> str:
+    """« jeudi 3 septembre 2026 », « mardi 1er décembre 2026 » (the local day)."""
+    if value in (None, ""):
+        return ""
+    return _day_format(local_day(value), "l j F Y")
 
 
 def numeric_date(value: dt.date | dt.datetime) -> str:

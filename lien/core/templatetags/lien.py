@@ -8,8 +8,10 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from django import template
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 
-from lien.core import timefmt
+from lien.core import taxonomy, timefmt, typography
 from lien.core.validators import display_phone
 
 if TYPE_CHECKING:
@@ -34,6 +36,12 @@ def hour(value: dt.time | dt.datetime) -> str:
 def long_date(value: dt.date | dt.datetime) -> str:
     """« jeudi 3 septembre »."""
     return timefmt.long_date(value)
+
+
+@register.filter
+def full_date(value: dt.date | dt.datetime) -> str:
+    """« mardi 1er décembre 2026 »."""
+    return timefmt.full_date(value)
 
 
 @register.filter
@@ -91,3 +99,35 @@ def actor_label(value: str) -> str:
     from lien.journal import actions
 
     return actions.actor_label(value)
+
+
+@register.filter(name="typography", is_safe=True)
+def typography_filter(value: str) -> SafeString:
+    """French no-break spaces in the text of rendered HTML (lien/core/typography.py).
+
+    base.html wraps every page in `{% filter typography %}`: applied once, there. A value
+    that is not already safe HTML is escaped first.
+    """
+    return mark_safe(typography.html(str(conditional_escape(value))))
+
+
+@register.filter(is_safe=True)
+def typography_text(value: str) -> str:
+    """The same no-break spaces in a plain text (the e-mails' email_base.txt); never an SMS,
+    whose GSM-7 alphabet has no such spaces."""
+    return typography.plain(value)
+
+
+@register.filter
+def taxonomy_labels(codes: list[str], vocabulary: str) -> list[str]:
+    """`{{ activity.material_codes|taxonomy_labels:"materials"|join:", " }}`: the national
+    vocabulary's French labels for stored codes (lien/core/taxonomy.py)."""
+    return [taxonomy.label(vocabulary, code) for code in codes or ()]
+
+
+@register.filter
+def full_name(person: object) -> str:
+    """« Gérard Martin », or « Gérard » alone: no stray space when a name part is empty
+    (`first_name|add:" "|add:last_name` wrote « pour Gérard . »)."""
+    parts = (getattr(person, "first_name", ""), getattr(person, "last_name", ""))
+    return " ".join(p.strip() for p in parts if p and p.strip())
