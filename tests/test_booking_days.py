@@ -87,6 +87,29 @@ def book(client, motif: Motif, place: Place | None, start: dt.datetime, **extra)
 
 
 # --- The days list ----------------------------------------------------------------------------
+@pytest.mark.parametrize("zone", ["Europe/Paris", "Indian/Reunion", "America/Santiago", "UTC"])
+def test_free_days_groups_by_local_day_across_daylight_saving_changes(zone):
+    """free_days converts only the first slot of each day: it must agree with converting
+    every slot, over a year from now (both DST changes of the zone), in the active zone."""
+    from zoneinfo import ZoneInfo
+
+    from lien.appointments.slots import Slot
+    from lien.appointments.views_public import free_days
+
+    tz = ZoneInfo(zone)
+    start = timezone.now().replace(second=0, microsecond=0)
+    slots = [
+        Slot(start + dt.timedelta(minutes=37 * i), start + dt.timedelta(minutes=37 * i + 30), 1)
+        for i in range(0, 366 * 24 * 60 // 37)
+    ]
+    expected: dict[dt.date, list] = {}
+    for slot in slots:
+        expected.setdefault(slot.start.astimezone(tz).date(), []).append(slot)
+    with timezone.override(tz):
+        assert free_days(slots) == expected
+    assert free_days([]) == {}
+
+
 def test_times_screen_lists_the_next_times_then_every_day_with_its_count(personas, motif, client):
     expected = expected_days(motif, personas.place_a)
     free = [s for slots in expected.values() for s in slots]

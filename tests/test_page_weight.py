@@ -145,6 +145,27 @@ def public_pages() -> list[str]:
             f"{base}lieux/{place.slug}/"
             for place in Place.objects.published().of_structure(structure)
         ]
+        pages += booking_times_pages(structure)
+    return pages
+
+
+def booking_times_pages(structure) -> list[str]:
+    """The residents' times screens: each on-site motif at each of its places (the next free
+    times and the list of days), and the busiest day's times of each motif."""
+    from lien.appointments.models import LocationType, Motif
+    from lien.appointments.selectors import bookable_places, distinct_times, slots_for
+    from lien.appointments.views_public import free_days
+
+    pages = []
+    motifs = Motif.objects.of_structure(structure).bookable_online()
+    for motif in motifs.filter(location_type=LocationType.PUBLIC_OFFICE):
+        for place in bookable_places(motif).filter(structure=structure):
+            times = f"/{structure.slug}/rendez-vous/{motif.pk}/{place.pk}/creneaux/"
+            pages.append(times)
+            days = free_days(distinct_times(slots_for(motif, place=place)))
+            if days:
+                busiest = max(days, key=lambda day: len(days[day]))
+                pages.append(f"{times}?jour={busiest.isoformat()}")
     return pages
 
 
