@@ -16,7 +16,7 @@ from lien.appointments.selectors import distinct_times, slots_for
 from lien.core.templatetags.lien import long_date
 from lien.journal.models import JournalEntry
 from lien.schedule.models import Presence
-from tests.conftest import make_beneficiary, make_member, signed_in
+from tests.conftest import make_beneficiary, make_member, make_place, signed_in
 
 # Pages get French no-break spaces (before « : », in « 14 h »): read as plain spaces.
 SPACES = str.maketrans({"\u00a0": " ", "\u202f": " "})
@@ -270,3 +270,18 @@ def test_bad_input_gets_a_page_or_a_404(personas, query, status):
     )
     response = signed_in(personas.reception).get(f"{BOOK}?motif={personas.motif_a.pk}&{query}")
     assert response.status_code == status
+
+
+@pytest.mark.django_db
+def test_a_motif_offered_at_several_places_is_chosen_with_its_place_in_one_tap(personas):
+    other = make_place(personas.a, "mediatheque", name="Médiathèque")
+    personas.motif_a.places.add(other)
+    client = signed_in(personas.reception)
+    page = client.get(BOOK).content.decode().translate(SPACES)
+    motif = personas.motif_a.pk
+    assert f'href="?motif={motif}&amp;lieu={personas.place_a.pk}">Club des seniors</a>' in page
+    assert f'href="?motif={motif}&amp;lieu={other.pk}">Médiathèque</a>' in page
+    # Once chosen, the motif stands alone, with a way back to the others.
+    page = client.get(f"{BOOK}?motif={motif}&lieu={other.pk}").content.decode()
+    assert "changer de motif" in page and "4. Horaire" in page
+    assert f'href="?motif={motif}&amp;lieu={other.pk}"' not in page

@@ -189,7 +189,7 @@ def book(request: StaffRequest) -> HttpResponse:
     """
     structure = request.structure
     membership = request.membership
-    motifs = Motif.objects.of_structure(structure).filter(active=True)
+    motifs = Motif.objects.of_structure(structure).filter(active=True).prefetch_related("places")
     motif = None
     place = None
     motif_pk = params.positive_id(request.GET.get("motif"))
@@ -290,6 +290,7 @@ def book(request: StaffRequest) -> HttpResponse:
             if value not in (None, "")
         ],
         "without_person": _query(**{**chosen, "personne": None}),
+        "without_motif": _query(personne=person.pk if person else None),
         "slot_query": _query(**chosen),
     }
     if ready and motif is not None and not start:
