@@ -148,9 +148,17 @@ def distinct_times(slots: list[Slot]) -> list[Slot]:
 def free_days(slots: list[Slot]) -> dict[dt.date, list[Slot]]:
     """The free times by local day, in time order (one pass over the sorted slots): the
     residents' list of days and the staff's times by day."""
+    # Only the first slot of each day is converted to local time: a list holds hundreds.
+    zone = timezone.get_current_timezone()
     grouped: dict[dt.date, list[Slot]] = {}
+    items: list[Slot] = []
+    next_midnight: dt.datetime | None = None
     for slot in slots:
-        grouped.setdefault(timefmt.local(slot.start).date(), []).append(slot)
+        if next_midnight is None or slot.start >= next_midnight:
+            day = slot.start.astimezone(zone).date()
+            next_midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone)
+            items = grouped.setdefault(day, [])
+        items.append(slot)
     return grouped
 
 
