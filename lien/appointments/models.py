@@ -26,9 +26,11 @@ class LocationType(models.TextChoices):
 class Status(models.TextChoices):
     UNKNOWN = "unknown", _("À venir")
     SEEN = "seen", _("Honoré")
-    EXCUSED = "excused", _("Annulé par la personne")
+    # The words of the buttons that set them (« Honoré », « Absent·e », « Excusé·e »). The
+    # person cancelling by their private link is « excusé·e » too.
+    EXCUSED = "excused", _("Excusé·e")
     REVOKED = "revoked", _("Annulé par le service")
-    NOSHOW = "noshow", _("Absence non excusée")
+    NOSHOW = "noshow", _("Absent·e")
 
 
 # What a private link's MAC is for (lien/core/links.py): one key per kind of link.
