@@ -172,3 +172,24 @@ def test_a_staff_page_says_1er_and_keeps_its_attributes(personas):
     page = client.get(f"/equipe/ville-a/rendez-vous/{appointment.pk}/annuler/").content.decode()
     assert f"Annuler ce rendez-vous{NN}?" in page
     assert 'href="/equipe/ville-a/rendez-vous/' in page  # attributes as they were
+
+
+def test_a_name_without_its_last_part_has_no_stray_space(personas):
+    gerard = make_appointment(
+        personas.motif_a,
+        personas.advisor,
+        personas.place_a,
+        timezone.localdate() - dt.timedelta(days=1),
+        dt.time(10),
+        first_name="Gérard",
+        status="seen",
+    )
+    gerard.last_name = ""
+    gerard.save(update_fields=["last_name"])
+    sentence = Template("pour {{ a|full_name }}.").render(Context({"a": gerard}))
+    assert sentence == "pour Gérard."
+    client = signed_in(personas.advisor)
+    page = client.get(f"/equipe/ville-a/activites/nouveau/?rdv={gerard.pk}").content.decode()
+    assert "Gérard" in page
+    for stray in (" .", " ,", "  ."):
+        assert f"Gérard{stray}" not in page
