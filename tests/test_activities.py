@@ -379,7 +379,9 @@ def test_a_new_report_starts_from_the_remembered_defaults(personas):
     assert saved["duration"] == 50 and saved["place_type"] == "domicile"
     form = client.get(f"{BASE}nouveau/").context["form"]
     assert form.initial["duration_other"] == 50
-    assert form.initial["commune_insee"] == "77288" and form.initial["materials"] == ["tablette"]
+    assert form.initial["commune_insee"] == "77288"
+    # Remembered materials are kept as shown, never pre-ticked (tests/test_report_form.py).
+    assert form.initial["materials_kept"] == ["tablette"] and "materials" not in form.initial
     # Remembered per advisor: a colleague starts blank.
     colleague = make_member("autre@a.example", personas.a, Role.ADVISOR)
     assert (
@@ -442,8 +444,8 @@ def test_a_report_from_an_appointment_finds_the_person_by_phone(personas):
     appointment = _past_appointment(personas)  # Josette's phone, no beneficiary linked
     client = signed_in(personas.advisor)
     page = client.get(f"{BASE}nouveau/?rdv={appointment.pk}").content.decode()
-    assert "Fiche trouvée avec le même contact" in page
-    data = report(personas, beneficiary="", from_contact="on")
+    assert "Reprendre la fiche de Josette Durand" in page
+    data = report(personas, beneficiary="rdv")
     assert client.post(f"{BASE}nouveau/?rdv={appointment.pk}", data).status_code == 302
     appointment.refresh_from_db()
     assert appointment.beneficiary == personas.beneficiary_a
@@ -460,7 +462,9 @@ def test_a_report_from_an_appointment_creates_the_person(personas):
     appointment.last_name = "Petit"
     appointment.save()
     client = signed_in(personas.advisor)
-    data = report(personas, beneficiary="", from_contact="on")
+    page = client.get(f"{BASE}nouveau/?rdv={appointment.pk}").content.decode()
+    assert "Créer une fiche pour Marcel Petit" in page
+    data = report(personas, beneficiary="rdv")
     assert client.post(f"{BASE}nouveau/?rdv={appointment.pk}", data).status_code == 302
     appointment.refresh_from_db()
     person = appointment.beneficiary

@@ -52,9 +52,77 @@ def counter_label(code: str) -> str:
 
 
 COUNTER_PREFIX = "n_"  # form field names of the anonymous counters: "n_genre_feminin"…
+# The value of the person choice that asks to find or create the appointment's person.
+FROM_APPOINTMENT = "rdv"
+# The remembered values (`selectors.defaults_for`) by group: one sentence each on the form.
+REMEMBERED_GROUPS = {
+    "duration": ("duration",),
+    "where": ("place_type", "place", "commune", "commune_insee"),
+    "materials": ("materials",),
+}
+
+
+def _usable(remembered: dict[str, Any], initial: dict[str, Any], places) -> dict[str, Any]:
+    """The remembered values that still read right, by whole groups: a group that `initial`
+    sets (from the appointment, or a copied report) is left out, and so is one that no longer
+    makes sense (a place since removed, a code no longer in the taxonomy)."""
+    usable: dict[str, Any] = {}
+    duration = remembered.get("duration")
+    if (
+        "duration" not in initial
+        and isinstance(duration, int)
+        and not isinstance(duration, bool)
+        and 1 <= duration <= MAX_DURATION
+    ):
+        usable["duration"] = duration
+    where = {name: remembered.get(name) for name in REMEMBERED_GROUPS["where"]}
+    if not any(name in initial for name in where):
+        place_type = where["place_type"]
+        if place_type == "lieu_activite":
+            place = params.positive_id(where["place"])
+            if place is not None and places.filter(pk=place).exists():
+                usable.update(place_type=place_type, place=place)
+        elif (
+            place_type in taxonomy.codes("place_types")
+            and isinstance(where["commune"], str)
+            and isinstance(where["commune_insee"], str)
+            and where["commune"]
+            and where["commune_insee"]
+        ):
+            usable.update(
+                place_type=place_type,
+                commune=where["commune"],
+                commune_insee=where["commune_insee"],
+            )
+    materials = remembered.get("materials")
+    if "materials" not in initial and isinstance(materials, list):
+        kept = [code for code in taxonomy.codes("materials") if code in materials]
+        if kept:
+            usable["materials"] = kept
+    return usable
 
 
 class ActivityForm(forms.Form):
+    """A report, that never decides anything the advisor did not see and choose.
+
+    The person: an appointment linked to a person on record starts with that person chosen;
+    otherwise the report starts *without a record* (counted anonymously, with a profile). A
+    record is found or created from the appointment's name and contact only when the advisor
+    chooses that option (`FROM_APPOINTMENT` among the people: never pre-chosen).
+
+    Remembered values (what `services._remember` stored from the advisor's last report, passed
+    as `remembered`) are shown as one sentence per group, « Comme la dernière fois : … —
+    modifier », the fields themselves folded under « modifier »:
+    - single values (duration; place type, place and commune) are pre-selected inside the fold,
+      so the report keeps them unless the advisor opens it and picks another;
+    - remembered materials are not ticked boxes: they travel as hidden `materials_kept` values
+      and are kept; the boxes under « modifier » only add (`materials`, the others) or, each
+      saying so, remove one remembered value (`materials_drop`). A tap that meant "add" can
+      therefore never remove a remembered value.
+    A group that the appointment or the copied report sets (`initial`) is not taken from
+    memory; a copy and an edit show their own values as plain fields.
+    """
+
     date = forms.DateField(
         label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
@@ -71,13 +139,11 @@ class ActivityForm(forms.Form):
         label=_("Personne accompagnée"),
         queryset=Beneficiary.objects.none(),
         required=False,
-        empty_label=_("— Personne anonyme —"),
-        help_text=_("Laissez « Personne anonyme » pour ne garder que le profil ci-dessous."),
+        empty_label=_("— Sans fiche —"),
     )
+    # Set by choosing FROM_APPOINTMENT among the people (see `__init__`); never pre-chosen.
     from_contact = forms.BooleanField(
-        label=_("Retrouver ou créer la fiche de la personne du rendez-vous"),
-        required=False,
-        initial=True,
+        label=_("Retrouver ou créer la fiche de la personne du rendez-vous"), required=False
     )
     anon_gender = forms.ChoiceField(
         label=_("Genre"), required=False, choices=taxonomy.GENDERS, initial=taxonomy.NOT_GIVEN
@@ -122,6 +188,11 @@ class ActivityForm(forms.Form):
         label=_("Précision de la démarche"), max_length=300, required=False
     )
     materials = _checks(taxonomy.MATERIALS, _("Matériel utilisé"))
+    # Remembered materials: kept as shown unless removed one by one (see `ActivityForm`).
+    materials_kept = forms.MultipleChoiceField(
+        required=False, choices=taxonomy.MATERIALS, widget=forms.MultipleHiddenInput
+    )
+    materials_drop = _checks(taxonomy.MATERIALS, _("Ne plus compter"))
     autonomy = _radios(taxonomy.AUTONOMY, _("Autonomie de la personne"))
     level = _radios(taxonomy.WORKSHOP_LEVELS, _("Niveau de l'atelier"))
     referred = forms.BooleanField(label=_("Personne réorientée"), required=False)
@@ -142,8 +213,20 @@ class ActivityForm(forms.Form):
         help_text=_("Mots libres séparés par des virgules."),
     )
 
-    def __init__(self, *args, structure, kind: str, appointment=None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        structure,
+        kind: str,
+        appointment=None,
+        remembered: dict[str, Any] | None = None,
+        **kwargs,
+    ):
         initial = dict(kwargs.pop("initial", None) or {})
+        places = Place.objects.of_structure(structure)
+        remembered = _usable(remembered or {}, initial, places)
+        remembered_materials = remembered.pop("materials", [])
+        initial.update(remembered)
         duration = initial.pop("duration", None)
         if duration is not None:
             if duration in taxonomy.DURATION_PRESETS:
@@ -158,10 +241,14 @@ class ActivityForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.kind = kind
         self.appointment = appointment
+        self.remembered_values = remembered
         people = Beneficiary.objects.of_structure(structure).identified()
         model_choice(self, "beneficiary").queryset = people
         model_choice(self, "participants").queryset = people
-        model_choice(self, "place").queryset = Place.objects.of_structure(structure)
+        model_choice(self, "place").queryset = places
+        self._keep_materials(remembered_materials)
+        if appointment is not None and initial.get("themes"):
+            self.fields["themes"].help_text = _("Cochées d'après le motif du rendez-vous.")
         drop: tuple[str, ...]
         if kind == Kind.COLLECTIVE:
             for code in taxonomy.COLLECTIVE_COUNTERS:
@@ -176,11 +263,88 @@ class ActivityForm(forms.Form):
             drop = ("beneficiary", "from_contact", "autonomy", *self.profile_fields)
         else:
             drop = ("participants", "workshop_title", "level")
-            if appointment is None or appointment.beneficiary_id:
+            if not self._offers_record(appointment):
                 drop += ("from_contact",)
         for name in drop:
             del self.fields[name]
         self.people = people
+        if self.is_bound and hasattr(self.data, "getlist"):
+            self.data = self._plain_data()
+
+    def _plain_data(self):
+        """The posted data as the fields understand it.
+
+        The person is one group of radios: "no record", FROM_APPOINTMENT, or a person on
+        record; FROM_APPOINTMENT stands for `from_contact` without a person. An id no
+        database can hold becomes one that matches nobody ("choose a valid value"), not a
+        server error.
+        """
+        data = self.data.copy()
+        if "from_contact" in self.fields and data.get("beneficiary") == FROM_APPOINTMENT:
+            data["beneficiary"] = ""
+            data["from_contact"] = "on"
+        for name in ("beneficiary", "participants", "place"):
+            if name in data:
+                ids = [v if v == "" or params.positive_id(v) else "0" for v in data.getlist(name)]
+                data.setlist(name, ids)
+        return data
+
+    @staticmethod
+    def _offers_record(appointment) -> bool:
+        """Whether the report may find or create the record of an appointment's person: one
+        not linked to anybody, with something to find or name them by (a walk-in known by a
+        first name only is searched for, or counted without a record)."""
+        if appointment is None or appointment.beneficiary_id:
+            return False
+        return bool(appointment.phone or appointment.email or appointment.last_name)
+
+    def _keep_materials(self, remembered: list[str]) -> None:
+        """The remembered materials kept as they are (hidden), removable one by one, and the
+        boxes to add the others (see the class docstring)."""
+        if self.is_bound:
+            posted = self.data.getlist("materials_kept") if hasattr(self.data, "getlist") else []
+            valid = taxonomy.codes("materials")
+            kept = [c for c in valid if c in posted]
+        else:
+            kept = remembered
+            self.initial["materials_kept"] = kept
+        self.kept_materials = kept
+        labels = dict(taxonomy.MATERIALS)
+        choice(self, "materials_drop").choices = [(c, labels[c]) for c in kept]
+        # Validation still accepts any material (adding a kept one changes nothing); only
+        # the others are offered.
+        widget = self.fields["materials"].widget
+        assert isinstance(widget, forms.CheckboxSelectMultiple)
+        widget.choices = [(c, label) for c, label in taxonomy.MATERIALS if c not in kept]
+
+    @property
+    def remembered(self) -> dict[str, dict[str, Any]]:
+        """Each remembered group shown: its sentence ("text") and whether its fold opens
+        ("open": the advisor changed something in it, or it has an error to correct)."""
+        shown: dict[str, dict[str, Any]] = {}
+        values = self.remembered_values
+        if "duration" in values:
+            shown["duration"] = {"text": _minutes(values["duration"])}
+        if values.get("place_type") == "lieu_activite":
+            place = model_choice(self, "place").queryset.filter(pk=values["place"]).first()
+            if place is not None:
+                shown["where"] = {"text": place.name}
+        elif "place_type" in values:
+            kind = taxonomy.label("place_types", values["place_type"])
+            shown["where"] = {"text": f"{kind}, {values['commune']} ({values['commune_insee']})"}
+        if self.kept_materials:
+            labels = dict(taxonomy.MATERIALS)
+            shown["materials"] = {"text": ", ".join(labels[c] for c in self.kept_materials)}
+        changed = set(self.changed_data) if self.is_bound else set()
+        fields = {
+            "duration": ("duration", "duration_other"),
+            "where": REMEMBERED_GROUPS["where"],
+            "materials": ("materials", "materials_drop"),
+        }
+        for group, item in shown.items():
+            names = set(fields[group])
+            item["open"] = bool(names & (changed | set(self.errors)))
+        return shown
 
     @property
     def chosen_beneficiary(self) -> list[Beneficiary]:
@@ -236,6 +400,16 @@ class ActivityForm(forms.Form):
     def clean(self):
         super().clean()
         data = self.cleaned_data
+        # Remembered materials stay unless removed one by one; ticked ones are added.
+        dropped = data.get("materials_drop") or []
+        kept = [c for c in data.get("materials_kept") or [] if c not in dropped]
+        added = data.get("materials") or []
+        data["materials"] = [c for c in taxonomy.codes("materials") if c in kept or c in added]
+        if data.get("from_contact") and data.get("beneficiary"):
+            self._error(
+                "beneficiary",
+                _("Choisissez une seule personne : une fiche existante ou celle du rendez-vous."),
+            )
         other = data.get("duration_other")
         preset = data.get("duration")
         if other is not None:

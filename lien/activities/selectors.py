@@ -148,16 +148,21 @@ def counters_of(activity: Activity) -> dict[str, int]:
 
 
 def initial_from_appointment(appointment: Appointment) -> dict[str, Any]:
-    """A report pre-filled from an appointment that took place."""
+    """A report pre-filled from an appointment that took place (a walk-in too): its day,
+    length, the motif's themes, where it happened and the person on record it is linked to.
+
+    A walk-in happened on site, whatever its motif; on site with no place recorded, the
+    place is left to the advisor's form (their remembered place, or their choice)."""
     minutes = int((appointment.end - appointment.start).total_seconds() // 60)
     initial: dict[str, Any] = {
         "date": timefmt.local_day(appointment.start, appointment.structure),
         "duration": min(max(minutes, 1), MAX_DURATION),
         "themes": taxonomy.unpack(appointment.motif.themes),
     }
-    if appointment.location_type == "public_office" and appointment.place_id:
+    on_site = appointment.location_type == "public_office" or appointment.channel == "walk_in"
+    if on_site and appointment.place_id:
         initial.update(place_type="lieu_activite", place=appointment.place_id)
-    else:
+    elif not on_site:
         initial["place_type"] = "domicile" if appointment.location_type == "home" else "a_distance"
         person = appointment.beneficiary
         if person is not None and person.commune and person.commune_insee:
@@ -168,7 +173,8 @@ def initial_from_appointment(appointment: Appointment) -> dict[str, Any]:
 
 
 def defaults_for(*, user: User, structure: Structure) -> dict[str, Any]:
-    """What the advisor entered in their last report, for a new blank one."""
+    """What the advisor entered in their last report, offered in a new one (the form shows
+    it as « Comme la dernière fois : … », never as silently pre-ticked boxes)."""
     saved = EntryDefaults.objects.filter(user=user, structure=structure).first()
     if saved is None:
         return {}

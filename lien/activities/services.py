@@ -291,6 +291,10 @@ def person_from_contact(*, appointment: Appointment, actor: User) -> Beneficiary
 
 
 def _remember(*, user: User, structure: Structure, activity: Activity) -> None:
+    """Keep what the advisor entered in this report (duration, where, materials) to offer it
+    in their next one. The form never pre-ticks these values: it shows them as a sentence,
+    « Comme la dernière fois : … — modifier », and keeps them unless the advisor changes or
+    removes them (`ActivityForm`)."""
     values = {
         "place_type": activity.place_type,
         "place": activity.place_id,
@@ -318,12 +322,15 @@ def activity_create(
     counters: dict[str, int] | None = None,
     appointment: Appointment | None = None,
     from_contact: bool = False,
+    anonymous: bool = False,
     duplicated_from: Activity | None = None,
 ) -> Activity:
     """Record an individual accompaniment or a collective workshop, one row per participant.
 
-    Individual: `beneficiary`, or else (from an appointment with `from_contact`) the person of
-    the appointment found or created, or else an anonymous person with `profile`.
+    Individual: `beneficiary`; or else, from an appointment, the person on record it is
+    linked to (unless the advisor chose `anonymous`), or with `from_contact` the person found
+    by its phone or e-mail or created from its details; or else an anonymous person with
+    `profile`. No record is created or found unless `from_contact` asks for it.
     Collective: identified `participants` plus anonymous `counters` (national counter names).
     """
     if kind not in Kind.values:
@@ -339,8 +346,9 @@ def activity_create(
         if Activity.objects.filter(appointment=appointment).exists():
             raise ValidationError(_("Ce rendez-vous a déjà un compte rendu."))
     if kind == Kind.INDIVIDUAL and beneficiary is None and appointment is not None:
-        if appointment.beneficiary is not None and appointment.beneficiary.is_identified:
-            beneficiary = appointment.beneficiary
+        linked = appointment.beneficiary
+        if linked is not None and linked.is_identified and not anonymous:
+            beneficiary = linked
         elif from_contact:
             beneficiary = person_from_contact(appointment=appointment, actor=advisor)
     if kind == Kind.INDIVIDUAL and beneficiary is None:

@@ -15,13 +15,14 @@ from lien.accounts.access import staff_view
 from lien.accounts.permissions import can
 from lien.accounts.requests import StaffRequest
 from lien.activities import selectors, services
-from lien.activities.forms import ActivityForm, FilterForm
+from lien.activities.forms import FROM_APPOINTMENT, ActivityForm, FilterForm
 from lien.activities.models import Activity, Kind
+from lien.appointments import selectors as appointment_selectors
 from lien.appointments.forms_staff import advisors_of
 from lien.appointments.models import Appointment
 from lien.beneficiaries import selectors as beneficiary_selectors
 from lien.beneficiaries.models import Beneficiary
-from lien.core import params
+from lien.core import params, timefmt
 from lien.places.models import Place
 
 
@@ -65,19 +66,20 @@ def activity_list(request: StaffRequest) -> HttpResponse:
 
 
 def _appointment(request: StaffRequest) -> Appointment | None:
+    """The appointment a report is written for (`?rdv=`); the page names its person, so the
+    read is journalled (`appointment.viewed`, page "report")."""
     pk = params.positive_id(request.GET.get("rdv"))
     if pk is None:
         return None
-    return get_object_or_404(
-        Appointment.objects.of_structure(request.structure).select_related(
-            "motif", "place", "beneficiary"
-        ),
-        pk=pk,
-    )
+    return appointment_selectors.appointment_for(request.membership, pk, purpose="report")
 
 
 def _report_form(request: StaffRequest, *, source: Activity | None = None) -> HttpResponse:
-    """A new report: blank (from the remembered defaults), from an appointment, or a copy."""
+    """A new report: blank, from an appointment (a walk-in too), or a copy.
+
+    The remembered defaults are given to the form apart from the initial values, so that it
+    shows them as such (see `ActivityForm`); a copy shows the copied report's own values.
+    """
     structure = request.structure
     appointment = _appointment(request) if source is None else None
     source_pk = params.positive_id(request.GET.get("depuis"))
@@ -91,15 +93,14 @@ def _report_form(request: StaffRequest, *, source: Activity | None = None) -> Ht
         if appointment.start > timezone.now():
             messages.error(request, _("Ce rendez-vous n'a pas encore eu lieu."))
             return redirect("agenda:detail", structure.slug, appointment.pk)
+    remembered: dict[str, Any] = {}
     if source is not None:
         kind = source.kind
         initial = services.activity_duplicate(activity=source)
     else:
         kind = Kind.COLLECTIVE if request.GET.get("kind") == Kind.COLLECTIVE else Kind.INDIVIDUAL
-        initial = {
-            "date": timezone.localdate(),
-            **selectors.defaults_for(user=request.user, structure=structure),
-        }
+        initial = {"date": timefmt.today_in(structure)}
+        remembered = selectors.defaults_for(user=request.user, structure=structure)
         if appointment is not None:
             kind = Kind.INDIVIDUAL
             initial.update(selectors.initial_from_appointment(appointment))
@@ -119,6 +120,7 @@ def _report_form(request: StaffRequest, *, source: Activity | None = None) -> Ht
         kind=kind,
         appointment=appointment,
         initial=initial,
+        remembered=remembered,
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -134,6 +136,7 @@ def _report_form(request: StaffRequest, *, source: Activity | None = None) -> Ht
                 counters=form.counters() if kind == Kind.COLLECTIVE else None,
                 appointment=appointment,
                 from_contact=bool(data.get("from_contact")),
+                anonymous=data.get("beneficiary") is None and not data.get("from_contact"),
                 duplicated_from=source,
             )
         except ValidationError as exc:
@@ -148,8 +151,12 @@ def _report_form(request: StaffRequest, *, source: Activity | None = None) -> Ht
                 )
             return redirect("activities:detail", structure.slug, activity.pk)
     match = None
-    if appointment is not None and not appointment.beneficiary_id:
+    if "from_contact" in form.fields:
+        assert appointment is not None  # the option exists only for an appointment's person
         match = selectors.find_contact_match(appointment)
+        if match is not None:
+            # The option names the person on record it would take.
+            beneficiary_selectors.record_read(request.membership, match, purpose="report")
     return render(
         request,
         "activities/form.html",
@@ -159,6 +166,7 @@ def _report_form(request: StaffRequest, *, source: Activity | None = None) -> Ht
             "kind": kind,
             "appointment": appointment,
             "match": match,
+            "from_appointment": FROM_APPOINTMENT,
             "source": source,
             "activity": None,
         },
