@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from lien.activities import services
@@ -242,6 +243,7 @@ class ActivityForm(forms.Form):
         self.kind = kind
         self.appointment = appointment
         self.remembered_values = remembered
+        self.places = places
         people = Beneficiary.objects.of_structure(structure).identified()
         model_choice(self, "beneficiary").queryset = people
         model_choice(self, "participants").queryset = people
@@ -268,10 +270,10 @@ class ActivityForm(forms.Form):
         for name in drop:
             del self.fields[name]
         self.people = people
-        if self.is_bound and hasattr(self.data, "getlist"):
-            self.data = self._plain_data()
+        if isinstance(self.data, QueryDict):
+            self.data = self._plain_data(self.data)
 
-    def _plain_data(self):
+    def _plain_data(self, posted: QueryDict) -> QueryDict:
         """The posted data as the fields understand it.
 
         The person is one group of radios: "no record", FROM_APPOINTMENT, or a person on
@@ -279,7 +281,7 @@ class ActivityForm(forms.Form):
         database can hold becomes one that matches nobody ("choose a valid value"), not a
         server error.
         """
-        data = self.data.copy()
+        data = posted.copy()
         if "from_contact" in self.fields and data.get("beneficiary") == FROM_APPOINTMENT:
             data["beneficiary"] = ""
             data["from_contact"] = "on"
@@ -326,7 +328,7 @@ class ActivityForm(forms.Form):
         if "duration" in values:
             shown["duration"] = {"text": _minutes(values["duration"])}
         if values.get("place_type") == "lieu_activite":
-            place = model_choice(self, "place").queryset.filter(pk=values["place"]).first()
+            place = self.places.filter(pk=values["place"]).first()
             if place is not None:
                 shown["where"] = {"text": place.name}
         elif "place_type" in values:
