@@ -16,7 +16,8 @@ pytestmark = pytest.mark.browser
 HOME_TITLE = "Besoin d’aide avec le numérique ?"
 WEEK_LINK = "Où trouver le conseiller cette semaine ?"
 PLACES_LINK = "Tous les lieux et leurs horaires"
-SENIORS_CLUB = re.compile(r"Club des seniors")
+# Anchored: « Prendre rendez-vous ici : Club des seniors… » links to the same place.
+SENIORS_CLUB = re.compile(r"^Club des seniors")
 THURSDAY = re.compile(r"jeudi", re.IGNORECASE)
 # A visit on the place page: "Jeudi 3 décembre de 14 h à 17 h (avec Camille)".
 THURSDAY_VISIT = re.compile(r"jeudi\b.*\bde 14 h à 17 h\b", re.IGNORECASE)
