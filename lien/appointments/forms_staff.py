@@ -153,8 +153,8 @@ class WalkInForm(forms.Form):
         motifs = on_site_motifs(structure)
         model_choice(self, "motif").queryset = motifs
         model_choice(self, "place").queryset = Place.objects.of_structure(structure)
-        self.fields["arrival"].initial = now.astimezone(self.zone).time().replace(
-            second=0, microsecond=0
+        self.fields["arrival"].initial = (
+            now.astimezone(self.zone).time().replace(second=0, microsecond=0)
         )
         if place is not None:
             self.fields["place"].initial = place.pk

@@ -48,9 +48,7 @@ def test_reception_books_for_a_person_found_as_she_types(demo, accounts, tab):
     tab.assert_no_third_party_requests()
 
 
-def test_an_advisor_records_a_walk_in_for_a_known_person_and_writes_its_report(
-    demo, accounts, tab
-):
+def test_an_advisor_records_a_walk_in_for_a_known_person_and_writes_its_report(demo, accounts, tab):
     page = tab.page
     person = Beneficiary.objects.get(structure=demo, first_name="Josette", last_name="Lefèvre")
     accounts.sign_in(tab, ADVISOR)
