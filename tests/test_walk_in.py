@@ -15,7 +15,7 @@ from lien.appointments import services
 from lien.appointments.models import Appointment, Channel, Status
 from lien.beneficiaries.models import Beneficiary
 from lien.journal.models import JournalEntry
-from tests.conftest import PARIS, make_motif, signed_in
+from tests.conftest import PARIS, make_appointment, make_motif, signed_in
 
 # Pages get French no-break spaces (before « : », in « 14 h »): read as plain spaces.
 SPACES = str.maketrans({"\u00a0": " ", "\u202f": " "})
@@ -173,3 +173,70 @@ def test_a_person_of_another_structure_is_not_found(personas, afternoon):
     assert signed_in(personas.advisor).get(f"{URL}{query}").status_code == 404
     assert post(personas, {"arrival": "15:00"}, query).status_code == 404
     assert not Appointment.objects.filter(channel=Channel.WALK_IN).exists()
+
+
+# --- A walk-in among the day's appointments ---------------------------------------------------
+def walk_in_at(personas, hour: int, minute: int = 0, **extra) -> Appointment:
+    return services.appointment_record_walk_in(
+        motif=personas.motif_a,
+        advisor=personas.advisor,
+        place=personas.place_a,
+        actor=personas.advisor,
+        first_name="Gérard",
+        start=today_at(hour, minute),
+        **extra,
+    )
+
+
+@pytest.mark.django_db
+def test_a_walk_in_ends_when_the_next_appointment_begins(personas, afternoon):
+    """Arrived at 14:50 for a motif longer than the 10 minutes before the next appointment:
+    recorded, ending at 15:00."""
+    assert personas.motif_a.duration > 10
+    make_appointment(
+        personas.motif_a, personas.advisor, personas.place_a, timezone.localdate(), dt.time(15)
+    )
+    walk_in = walk_in_at(personas, 14, 50)
+    assert walk_in.end == today_at(15) and walk_in.blocked_end == today_at(15)
+
+
+@pytest.mark.django_db
+def test_a_walk_in_during_an_appointment_still_to_mark_says_what_to_do(personas, afternoon):
+    scheduled = make_appointment(
+        personas.motif_a, personas.advisor, personas.place_a, timezone.localdate(), dt.time(14)
+    )
+    with pytest.raises(ValidationError) as refused:
+        walk_in_at(personas, 14, 10)
+    assert "marquez-le « Absent·e »" in " ".join(refused.value.messages)
+    assert not Appointment.objects.filter(channel=Channel.WALK_IN).exists()
+    # Nobody came: once marked absent, the time is free for the walk-in.
+    services.appointment_set_status(
+        appointment=scheduled, status=Status.NOSHOW, actor=personas.advisor
+    )
+    walk_in = walk_in_at(personas, 14, 10)
+    assert walk_in.status == Status.SEEN
+
+
+@pytest.mark.django_db
+def test_a_second_walk_in_ends_the_first(personas, afternoon):
+    """The first walk-in's end was the motif's length, a guess: the next arrival ends it."""
+    first = walk_in_at(personas, 14)
+    second = walk_in_at(personas, 14, 20)
+    first.refresh_from_db()
+    assert first.end == first.blocked_end == today_at(14, 20)
+    assert second.start == today_at(14, 20)
+    entry = JournalEntry.objects.get(action="appointment.walk_in_shortened")
+    assert entry.object_id == first.pk
+
+
+@pytest.mark.django_db
+def test_a_walk_in_during_someone_seen_is_refused(personas, afternoon):
+    seen = make_appointment(
+        personas.motif_a, personas.advisor, personas.place_a, timezone.localdate(), dt.time(14)
+    )
+    services.appointment_set_status(appointment=seen, status=Status.SEEN, actor=personas.advisor)
+    with pytest.raises(ValidationError) as refused:
+        walk_in_at(personas, 14, 10)
+    assert "Vous receviez déjà quelqu'un" in " ".join(refused.value.messages)
+    seen.refresh_from_db()
+    assert seen.end == today_at(14) + dt.timedelta(minutes=personas.motif_a.duration)

@@ -37,8 +37,12 @@ class Status(models.TextChoices):
 APPOINTMENT_LINK = "appointment"
 CALENDAR_FEED_LINK = "calendar-feed"
 
-# Statuses that hold the advisor's time; the others free the slot at once.
+# Statuses of an appointment that still stands (shown in feeds, counted, cancellable).
 ACTIVE_STATUSES = (Status.UNKNOWN, Status.SEEN, Status.NOSHOW)
+# Statuses that hold the advisor's time: no other appointment may overlap them (PostgreSQL's
+# exclusion constraint, migration 0009; `services._overlaps` on SQLite). A no-show holds nothing:
+# nobody came, so the advisor may record a walk-in in that time.
+HOLDING_STATUSES = (Status.UNKNOWN, Status.SEEN)
 
 
 class Channel(models.TextChoices):
@@ -164,6 +168,10 @@ class AppointmentQuerySet(models.QuerySet):
 
     def active(self) -> "AppointmentQuerySet":
         return self.filter(status__in=ACTIVE_STATUSES)
+
+    def holding(self) -> "AppointmentQuerySet":
+        """Appointments that hold their advisor's time (HOLDING_STATUSES)."""
+        return self.filter(status__in=HOLDING_STATUSES)
 
 
 class Appointment(models.Model):

@@ -58,7 +58,7 @@ def busy_for(
             advisor_id__in=advisor_ids, start__lt=end, end__gt=start
         ).values_list("start", "end", "advisor_id")
     ]
-    appointments = Appointment.objects.active().filter(
+    appointments = Appointment.objects.holding().filter(
         advisor_id__in=advisor_ids, blocked_start__lt=end, blocked_end__gt=start
     )
     if exclude_pk:

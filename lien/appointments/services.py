@@ -22,6 +22,7 @@ from lien.accounts.models import Structure, User
 from lien.appointments import notifications
 from lien.appointments.models import (
     ACTIVE_STATUSES,
+    HOLDING_STATUSES,
     Absence,
     Appointment,
     BookingPolicy,
@@ -35,6 +36,7 @@ from lien.appointments.models import (
 from lien.appointments.selectors import slots_for
 from lien.appointments.slots import Slot
 from lien.beneficiaries.models import Beneficiary
+from lien.core import timefmt
 from lien.core.changes import changed_fields
 from lien.core.validators import normalise_phone
 from lien.places.models import Place
@@ -269,7 +271,7 @@ def _check_window(motif: Motif, start: dt.datetime, *, now: dt.datetime, staff: 
 
 
 def _overlaps(appointment: Appointment) -> bool:
-    others = Appointment.objects.active().filter(
+    others = Appointment.objects.holding().filter(
         advisor_id=appointment.advisor_id,
         blocked_start__lt=appointment.blocked_end,
         blocked_end__gt=appointment.blocked_start,
@@ -362,7 +364,7 @@ def appointment_set_status(*, appointment: Appointment, status: str, actor: User
     if previous == status:
         return appointment
     appointment.status = status
-    if status in ACTIVE_STATUSES and _overlaps(appointment):
+    if status in HOLDING_STATUSES and _overlaps(appointment):
         raise ValidationError(_("Ce créneau a été repris par un autre rendez-vous."))
     tell_resident = False
     if status not in ACTIVE_STATUSES and previous in ACTIVE_STATUSES:
@@ -415,6 +417,40 @@ def appointment_record_walk_in(
             _("L'heure d'arrivée est encore à venir : indiquez une heure passée.")
         )
     end = start + dt.timedelta(minutes=motif.duration)
+    # The walk-in ended when the advisor's next appointment began, at the latest.
+    following = (
+        Appointment.objects.holding()
+        .filter(advisor=advisor, blocked_start__gt=start, blocked_start__lt=end)
+        .order_by("blocked_start")
+        .values_list("blocked_start", flat=True)
+        .first()
+    )
+    if following is not None:
+        end = following
+    underway = (
+        Appointment.objects.holding()
+        .filter(advisor=advisor, blocked_start__lte=start, blocked_end__gt=start)
+        .order_by("blocked_start")
+        .first()
+    )
+    shortened = None
+    if underway is not None and underway.channel == Channel.WALK_IN and underway.start < start:
+        # The previous walk-in's end was the motif's length, a guess: this arrival ends it.
+        shortened = underway
+    elif underway is not None:
+        times = {"start": timefmt.hour(underway.start), "end": timefmt.hour(underway.end)}
+        if underway.status == Status.UNKNOWN:
+            message = _(
+                "Un rendez-vous de %(start)s à %(end)s est prévu à cette heure-là : s'il n'a pas "
+                "eu lieu, marquez-le « Absent·e » ou « Excusé·e », sinon indiquez une heure "
+                "d'arrivée après sa fin."
+            )
+        else:
+            message = _(
+                "Vous receviez déjà quelqu'un de %(start)s à %(end)s : indiquez une heure "
+                "d'arrivée après sa fin."
+            )
+        raise ValidationError(message % times)
     if beneficiary is not None:
         first_name, last_name = beneficiary.first_name, beneficiary.last_name
     else:
@@ -437,6 +473,11 @@ def appointment_record_walk_in(
         created_by=actor,
     )
     appointment.full_clean()
+    if shortened is not None:
+        shortened = Appointment.objects.select_for_update().get(pk=shortened.pk)
+        shortened.end = shortened.blocked_end = start
+        shortened.save(update_fields=["end", "blocked_end"])
+        _journal(shortened, "appointment.walk_in_shortened", actor, data={"end": start.isoformat()})
     if _overlaps(appointment):
         raise ValidationError(_("Un rendez-vous est déjà prévu à ce moment pour ce conseiller."))
     try:

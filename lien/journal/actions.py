@@ -73,6 +73,11 @@ _ALL = (
     Action("appointment.cancelled", _("Rendez-vous annulé"), CHANGE),
     Action("appointment.status_changed", _("Issue du rendez-vous indiquée"), CHANGE),
     Action("appointment.walk_in_recorded", _("Passage sans rendez-vous enregistré"), CHANGE),
+    Action(
+        "appointment.walk_in_shortened",
+        _("Passage sans rendez-vous terminé à l'arrivée du suivant"),
+        CHANGE,
+    ),
     Action("appointment.beneficiary_linked", _("Rendez-vous rattaché à une fiche"), CHANGE),
     Action("appointment.anonymised", _("Rendez-vous anonymisé"), CHANGE),
     Action("appointment.viewed", _("Rendez-vous consulté"), READ),
