@@ -203,7 +203,7 @@ def test_running_import_page_shows_percentage_and_keeps_polling(personas):
     full = client.get(url).content.decode()
     assert "25\u00a0%" in full and 'hx-trigger="every 1s"' in full and "htmx.min.js" in full
     partial = client.get(url, headers={"HX-Request": "true"}).content.decode()
-    assert "25 %" in partial and "<html" not in partial
+    assert "25\u00a0%" in partial and "<html" not in partial
     job.refresh_from_db()
     assert job.state == ImportState.RUNNING  # the page never runs what a worker claimed
 

@@ -193,3 +193,21 @@ def test_a_name_without_its_last_part_has_no_stray_space(personas):
     assert "Gérard" in page
     for stray in (" .", " ,", "  ."):
         assert f"Gérard{stray}" not in page
+
+
+def test_every_htmx_partial_gets_the_typography():
+    """A view rendering a partial (a template named `_…`, which does not extend base.html)
+    goes through core/http.render_fragment, so the fragment has the page's typography."""
+    import re
+    from pathlib import Path
+
+    lien = Path(__file__).resolve().parent.parent / "lien"
+    offenders = []
+    for path in lien.rglob("views*.py"):
+        text = path.read_text("utf-8")
+        for match in re.finditer(r"\brender\(\s*request,\s*\"[\w/]*/_\w+\.html\"", text):
+            offenders.append(f"{path.relative_to(lien)}: {match.group(0)!r}")
+    assert not offenders, "use render_fragment for partials:\n" + "\n".join(offenders)
+
+
+# The import progress partial (« 25 % ») is checked in tests/test_beneficiary_import.py.

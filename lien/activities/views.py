@@ -23,6 +23,7 @@ from lien.appointments.models import Appointment
 from lien.beneficiaries import selectors as beneficiary_selectors
 from lien.beneficiaries.models import Beneficiary
 from lien.core import params, timefmt
+from lien.core.http import render_fragment
 from lien.places.models import Place
 
 
@@ -198,7 +199,7 @@ def people_search(request: StaffRequest) -> HttpResponse:
             limit=PICKER_RESULTS,
             page="report",
         )
-    return render(
+    return render_fragment(
         request,
         "activities/_people.html",
         {

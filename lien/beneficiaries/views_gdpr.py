@@ -20,7 +20,7 @@ from lien.accounts.requests import StaffRequest
 from lien.beneficiaries import gdpr, importer, selectors
 from lien.beneficiaries.forms_gdpr import ImportForm, RetentionForm
 from lien.beneficiaries.models import Beneficiary, BeneficiaryImport, ImportState
-from lien.core.http import is_htmx
+from lien.core.http import is_htmx, render_fragment
 
 SOON_DAYS = 30
 
@@ -130,10 +130,9 @@ def import_status(request: StaffRequest, pk: int) -> HttpResponse:
         "finished": job.state in (ImportState.DONE, ImportState.FAILED),
         "nav": "",
     }
-    template = "beneficiaries/gdpr/_import_progress.html"
-    if not is_htmx(request):
-        template = "beneficiaries/gdpr/import_status.html"
-    return render(request, template, context)
+    if is_htmx(request):
+        return render_fragment(request, "beneficiaries/gdpr/_import_progress.html", context)
+    return render(request, "beneficiaries/gdpr/import_status.html", context)
 
 
 @staff_view("gdpr.retention")

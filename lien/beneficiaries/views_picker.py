@@ -8,12 +8,12 @@ is submitted to the page itself, which shows the same partial.
 """
 
 from django.http import HttpResponse
-from django.shortcuts import render
 
 from lien.accounts.access import staff_view
 from lien.accounts.requests import StaffRequest
 from lien.beneficiaries import selectors
 from lien.core import params
+from lien.core.http import render_fragment
 
 # Which form asks: the page journalled with the search (`beneficiary.searched`).
 PAGES = {"rdv": "appointment.book", "passage": "appointment.walk_in"}
@@ -24,7 +24,7 @@ def pick(request: StaffRequest) -> HttpResponse:
     """htmx partial: the people matching `qui`, as buttons choosing one."""
     page = PAGES.get(request.GET.get("pour", ""), PAGES["rdv"])
     text = params.text(request.GET.get("qui"))
-    return render(
+    return render_fragment(
         request,
         "beneficiaries/_pick.html",
         {"found": selectors.people_to_pick(request.membership, text, page=page)},

@@ -105,3 +105,18 @@ def rate_limited(request: HttpRequest, exception: Exception | None = None) -> Ht
 def is_htmx(request: HttpRequest) -> bool:
     """Whether htmx sent the request (it adds `HX-Request: true`): answer with a partial."""
     return bool(request.headers.get("HX-Request"))
+
+
+def render_fragment(
+    request: HttpRequest, template: str, context: dict[str, Any] | None = None
+) -> HttpResponse:
+    """An htmx partial (a template that does not extend base.html), with the French typography
+    base.html gives whole pages (core/typography.html: idempotent, so a fragment also included
+    in a page is fine)."""
+    from lien.core import typography
+
+    response = render(request, template, context)
+    response.content = typography.html(response.content.decode(response.charset)).encode(
+        response.charset
+    )
+    return response

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from lien.accounts.access import staff_view
 from lien.accounts.permissions import can
 from lien.accounts.requests import StaffRequest
-from lien.core.http import is_htmx
+from lien.core.http import is_htmx, render_fragment
 from lien.places import services
 from lien.places.forms import (
     ClosureForm,
@@ -153,7 +153,7 @@ def place_hours(request: StaffRequest, pk: int) -> HttpResponse:
 def _closures_response(request: StaffRequest, place: Place, form: ClosureForm) -> HttpResponse:
     context = {"place": place, "closures": place.closures.all(), "closure_form": form}
     if is_htmx(request):
-        return render(request, "places/_closures.html", context)
+        return render_fragment(request, "places/_closures.html", context)
     if form.errors:
         return render(request, "places/closure_error.html", {"nav": "places", **context})
     return redirect("places:hours", request.structure.slug, place.pk)
