@@ -59,6 +59,18 @@ def _day(value: str | None) -> dt.date:
     return params.day(value) or timezone.localdate()
 
 
+def _person_step(request: StaffRequest, page: str):
+    """The « La personne » step of booking and walk-in: the person chosen (`?personne=`, a
+    journalled read), else the search typed (`?qui=`) and the people it found (journalled)."""
+    membership = request.membership
+    person = beneficiary_selectors.person_to_pick(
+        membership, params.positive_id(request.GET.get("personne")), purpose=page
+    )
+    query = "" if person else params.text(request.GET.get("qui"))
+    found = None if person else beneficiary_selectors.people_to_pick(membership, query, page=page)
+    return person, query, found
+
+
 @staff_view()
 def agenda(request: StaffRequest) -> HttpResponse:
     """Day or week agenda, per advisor or per place, with a search by name or phone."""
@@ -188,7 +200,6 @@ def book(request: StaffRequest) -> HttpResponse:
     JavaScript; htmx only fills the people found as the member types.
     """
     structure = request.structure
-    membership = request.membership
     motifs = Motif.objects.of_structure(structure).filter(active=True).prefetch_related("places")
     motif = None
     place = None
@@ -208,15 +219,7 @@ def book(request: StaffRequest) -> HttpResponse:
     start = params.instant(request.GET.get("debut") or request.POST.get("debut"))
     # A person on record (chosen with the picker, or from their page): contact filled in,
     # the appointment linked to their record. Showing them is a read, journalled there.
-    person = beneficiary_selectors.person_to_pick(
-        membership, params.positive_id(request.GET.get("personne")), purpose="appointment.book"
-    )
-    query = "" if person else params.text(request.GET.get("qui"))
-    found = (
-        None
-        if person
-        else beneficiary_selectors.people_to_pick(membership, query, page="appointment.book")
-    )
+    person, query, found = _person_step(request, "appointment.book")
     advisor = None
     advisor_pk = params.positive_id(request.GET.get("conseiller"))
     if advisor_pk:
@@ -454,15 +457,7 @@ def walk_in(request: StaffRequest) -> HttpResponse:
     whoever writes reports goes straight on to its report."""
     structure = request.structure
     membership = request.membership
-    person = beneficiary_selectors.person_to_pick(
-        membership, params.positive_id(request.GET.get("personne")), purpose="appointment.walk_in"
-    )
-    query = "" if person else params.text(request.GET.get("qui"))
-    found = (
-        None
-        if person
-        else beneficiary_selectors.people_to_pick(membership, query, page="appointment.walk_in")
-    )
+    person, query, found = _person_step(request, "appointment.walk_in")
     now = timezone.now()
     form = WalkInForm(
         request.POST or None,
