@@ -24,7 +24,7 @@ from lien.appointments.models import (
 )
 from lien.appointments.sms import send_sms
 from lien.core import timefmt
-from tests.conftest import make_appointment
+from tests.conftest import PARIS, make_appointment
 
 PRODUCTION = "https://mediation-numerique.ville-de-saint-germain-en-laye.fr"
 SHORT_HOST = "https://rdv.ville-a.fr"
@@ -231,12 +231,25 @@ def test_what_goes_first_when_it_is_too_long(personas, settings):
     appointment = personas.appointment_a
     structure, place, motif = personas.a, personas.place_a, personas.motif_a
     kind = MessageKind.CONFIRMATION
-    motif.title = "Courriel"
+    # The date at its longest (« jeu. 23/12 14h »: two-digit day and month), so that what
+    # fits below does not depend on the day the suite runs.
+    day = timezone.localdate()
+    while day.day < 10 or day.month < 10:
+        day += dt.timedelta(days=1)
+    start = dt.datetime.combine(day, dt.time(14), tzinfo=PARIS)
+    Appointment.objects.filter(pk=appointment.pk).update(
+        start=start,
+        end=start + dt.timedelta(hours=1),
+        blocked_start=start,
+        blocked_end=start + dt.timedelta(hours=1),
+    )
+    # A short motif: everything fits whatever the date (« jeu. 23/12 14h » is the longest).
+    motif.title = "Mail"
     motif.save()
     appointment.refresh_from_db()
     full = render(appointment, kind)
     assert_one_sms(full)
-    assert ", Club des seniors, 1 rue de la Mairie, Ville. Courriel. Voir ou annuler : " in full
+    assert ", Club des seniors, 1 rue de la Mairie, Ville. Mail. Voir ou annuler : " in full
 
     motif.title = "Apprendre à utiliser mon téléphone"
     motif.save()
@@ -270,7 +283,7 @@ def test_what_goes_first_when_it_is_too_long(personas, settings):
     text = render(appointment, kind)
     assert_one_sms(text)
     assert text.startswith("Centre communal d'action... : RDV confirmé ")  # 30 at most
-    assert ", Maison France Services... https://" in text
+    assert ", Maison France Service... https://" in text
 
     settings.SITE_URL = "https://mediation-numerique.ville-de-saint-germain.fr"
     text = render(appointment, kind)

@@ -241,13 +241,37 @@ def test_honoured_before_the_start_is_refused_and_says_why(personas, today):
     assert today.coming.status == Status.UNKNOWN
 
 
+def appointment_at(personas, start: dt.datetime, **extra):
+    """An appointment of A's advisor at an instant, its end reckoned in UTC: on the night the
+    clocks go back, a wall time (make_appointment's) may name the wrong 2:30."""
+    from lien.appointments.models import Appointment
+
+    start = start.astimezone(dt.UTC)
+    end = start + dt.timedelta(minutes=personas.motif_a.duration)
+    return Appointment.objects.create(
+        structure=personas.a,
+        motif=personas.motif_a,
+        advisor=personas.advisor,
+        place=personas.place_a,
+        location_type=personas.motif_a.location_type,
+        start=start,
+        end=end,
+        blocked_start=start,
+        blocked_end=end,
+        channel="staff",
+        first_name=extra.pop("first_name", "Josette"),
+        last_name="Durand",
+        phone="+33612345678",
+        **extra,
+    )
+
+
 @pytest.mark.parametrize("status", [Status.SEEN, Status.NOSHOW])
 def test_the_service_refuses_before_the_start_and_accepts_from_it(personas, frozen_clock, status):
     # Arithmetic on instants, then wall time (the night clocks go back has 2:30 twice).
     now = timezone.now().astimezone(PARIS)
     soon = (timezone.now() + dt.timedelta(minutes=1)).astimezone(PARIS)
-    motif = personas.motif_a
-    coming = make_appointment(motif, personas.advisor, personas.place_a, soon.date(), soon.time())
+    coming = appointment_at(personas, soon)
     with pytest.raises(ValidationError, match="pas encore eu lieu"):
         services.appointment_set_status(appointment=coming, status=status, actor=personas.advisor)
     coming.refresh_from_db()
@@ -257,9 +281,7 @@ def test_the_service_refuses_before_the_start_and_accepts_from_it(personas, froz
         appointment=coming, status=Status.EXCUSED, actor=personas.advisor
     )
     # An appointment starting this very instant may be honoured (or missed) now.
-    starting = make_appointment(
-        motif, personas.advisor, personas.place_a, now.date(), now.time(), first_name="Pile"
-    )
+    starting = appointment_at(personas, now, first_name="Pile")
     assert starting.start.timestamp() == timezone.now().timestamp()
     services.appointment_set_status(appointment=starting, status=status, actor=personas.advisor)
     starting.refresh_from_db()
